@@ -1,0 +1,51 @@
+/**
+ * What a handler sees: the shared model (`System`, one per server) and the calling connection's
+ * own state (`OpContext`). This module is the seam between the session and the model: the session
+ * creates one `System` at startup and one `OpContext` per connection through the factories below.
+ */
+import type { TopologySpec } from '../hw/topology.js';
+import type { MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
+import { HandleTable } from './handles.js';
+
+/** The model shared by all connections. */
+export interface System {
+  readonly topology: TopologySpec;
+}
+
+export interface SystemOptions {
+  topology: TopologySpec;
+}
+
+export function createSystem(opts: SystemOptions): System {
+  return { topology: opts.topology };
+}
+
+export interface ConnectionOptions {
+  /** RLIMIT_MEMLOCK of the connection in bytes; null = unlimited. */
+  memlockLimit: bigint | null;
+}
+
+/** One connection's view: its handles and its "process" state. */
+export interface OpContext {
+  readonly system: System;
+  readonly handles: HandleTable;
+  /** Connection id, for messages. */
+  readonly connection: number;
+}
+
+export function createOpContext(system: System, connection: number, _opts: ConnectionOptions): OpContext {
+  return { system, handles: new HandleTable(), connection };
+}
+
+/** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */
+export function destroyOpContext(ctx: OpContext): unknown[] {
+  return ctx.handles.closeAll().errors;
+}
+
+export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K];
+/** A raw op's handler gets the payload bytes (a view into the received frame). */
+export type RawHandler<K extends keyof Replies> = (ctx: OpContext, payload: Uint8Array) => Replies[K];
+
+export type HandlerMap = { [K in MsgpackOpName]?: MsgpackHandler<K> } & {
+  TCE_PUT_BATCH?: RawHandler<'TCE_PUT_BATCH'>;
+};
