@@ -1,0 +1,35 @@
+/** PING, TOPOLOGY and CLOSE: the ops every connection has regardless of the emulated hardware. */
+import type { PhbSpec } from '../hw/topology.js';
+import type { PhbInfo } from '../wire/structs.js';
+import type { HandlerMap } from './context.js';
+
+export function phbInfo(phb: PhbSpec): PhbInfo {
+  return {
+    index: phb.index,
+    kind: phb.kind,
+    name: phb.name,
+    model: phb.model,
+    page_shifts: [...phb.pageShifts],
+    max_levels: phb.maxLevels,
+    window_starts: [...phb.windowStarts],
+    max_dynamic_windows: phb.maxDynamicWindows,
+    dma32_window: { ...phb.dma32 },
+    mmio32: { ...phb.mmio32 },
+    msi: { ...phb.msi },
+    groups: phb.pes.map((pe) => ({ group: pe.group, pe: pe.pe, devices: [...pe.devices] })),
+  };
+}
+
+export const basicHandlers: HandlerMap = {
+  PING: (_ctx, req) => (req.data === undefined ? {} : { data: req.data }),
+
+  TOPOLOGY: (ctx) => ({
+    host_page_shift: ctx.system.topology.hostPageShift,
+    phbs: ctx.system.topology.phbs.map(phbInfo),
+  }),
+
+  CLOSE: (ctx, req) => {
+    ctx.handles.close(req.fd);
+    return {};
+  },
+};

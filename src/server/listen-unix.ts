@@ -1,0 +1,55 @@
+/** UNIX socket listening: default path, owner-only mode, stale-socket replacement. */
+import { existsSync, lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import { connect, type Server } from 'node:net';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+/** `$XDG_RUNTIME_DIR/vphb.sock`, else `/tmp/vphb-<uid>.sock`. */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  const runtime = env.XDG_RUNTIME_DIR;
+  if (runtime !== undefined && runtime !== '') return join(runtime, 'vphb.sock');
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return join(env.TMPDIR === undefined ? '/tmp' : tmpdir(), `vphb-${uid}.sock`);
+}
+
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** Resolves true if something accepts connections on `path`. */
+function isLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Listens on `path` with mode 0600. An existing socket file nobody serves is replaced; a live
+ * server on it, or a file that is not a socket, is a ListenError.
+ */
+export async function listenUnix(server: Server, path: string): Promise<void> {
+  if (existsSync(path)) {
+    if (!lstatSync(path).isSocket()) throw new ListenError(`${path} exists and is not a socket; refusing to replace it`);
+    if (await isLive(path)) throw new ListenError(`another server is already listening on ${path}`);
+    unlinkSync(path);
+  }
+  const previous = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void => reject(new ListenError(`cannot listen on ${path}: ${e.message}`));
+      server.once('error', onError);
+      server.listen(path, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(previous);
+  }
+  chmodSync(path, 0o600);
+}

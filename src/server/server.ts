@@ -1,0 +1,180 @@
+/**
+ * The vphb server: one shared model (`System`), listeners on a UNIX socket and optionally TCP and
+ * WebSocket, and one Session per connection.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { unlinkSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { TopologySpec } from '../hw/topology.js';
+import { createSystem, type System } from '../ops/context.js';
+import { Dispatcher } from '../ops/dispatch.js';
+import { HANDLERS } from '../ops/index.js';
+import { listenUnix, ListenError } from './listen-unix.js';
+import { Session, type SessionLimits } from './session.js';
+import { StreamTransport } from './transport-stream.js';
+import type { Transport, TransportKind } from './transport.js';
+import { WsTransport } from './transport-ws.js';
+
+export const SERVER_NAME = 'vphb';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ServerOptions {
+  topology: TopologySpec;
+  /** UNIX socket path, or null for none. */
+  socketPath: string | null;
+  tcp?: HostPort | undefined;
+  ws?: HostPort | undefined;
+  /** Token required in VERSION on TCP and WebSocket. Required when either is enabled. */
+  token?: string | undefined;
+  /** Per-connection RLIMIT_MEMLOCK in bytes; null = unlimited. */
+  memlockLimit: bigint | null;
+  limits?: Partial<SessionLimits>;
+  logger?: Logger;
+}
+
+export const DEFAULT_LIMITS: SessionLimits = {
+  maxFrameSize: 16 * 1024 * 1024,
+  maxInflight: 1024,
+  writeHighWater: 1024 * 1024,
+};
+
+export interface ServerAddresses {
+  unix?: string;
+  tcp?: HostPort;
+  ws?: HostPort;
+}
+
+export class VphbServer {
+  readonly system: System;
+  readonly log: Logger;
+  readonly limits: SessionLimits;
+  readonly addresses: ServerAddresses = {};
+  readonly sessions = new Set<Session>();
+  readonly #dispatcher = new Dispatcher(HANDLERS);
+  readonly #opts: ServerOptions;
+  #nextSession = 1;
+  #unix: NetServer | undefined;
+  #tcp: NetServer | undefined;
+  #http: HttpServer | undefined;
+  #wss: WebSocketServer | undefined;
+  #closing = false;
+
+  private constructor(opts: ServerOptions) {
+    this.#opts = opts;
+    this.log = opts.logger ?? pino({ name: SERVER_NAME });
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.system = createSystem({ topology: opts.topology });
+  }
+
+  static async start(opts: ServerOptions): Promise<VphbServer> {
+    if ((opts.tcp !== undefined || opts.ws !== undefined) && (opts.token === undefined || opts.token === '')) {
+      throw new ListenError('TCP and WebSocket listeners require a token (--token or VPHB_TOKEN)');
+    }
+    const server = new VphbServer(opts);
+    try {
+      await server.#listen();
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  async #listen(): Promise<void> {
+    const opts = this.#opts;
+    if (opts.socketPath !== null) {
+      this.#unix = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'unix'));
+      await listenUnix(this.#unix, opts.socketPath);
+      this.addresses.unix = opts.socketPath;
+    }
+    if (opts.tcp !== undefined) {
+      this.#tcp = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'tcp'));
+      this.addresses.tcp = await listenTcp(this.#tcp, opts.tcp, 'TCP');
+    }
+    if (opts.ws !== undefined) {
+      const wss = new WebSocketServer({
+        noServer: true,
+        perMessageDeflate: false,
+        maxPayload: this.limits.maxFrameSize,
+      });
+      this.#wss = wss;
+      this.#http = createHttpServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('vphb: WebSocket upgrade required\n');
+      });
+      this.#http.on('upgrade', (req, socket, head) => {
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+          const t = new WsTransport(ws, peer);
+          this.#startSession(t, (h) => t.attach(h));
+        });
+      });
+      this.addresses.ws = await listenTcp(this.#http, opts.ws, 'WebSocket');
+    }
+  }
+
+  #acceptStream(socket: Socket, kind: TransportKind): void {
+    const t = new StreamTransport(socket, kind, this.limits.maxFrameSize);
+    this.#startSession(t, (h) => t.attach(h));
+  }
+
+  #startSession(t: Transport, attach: (s: Session) => void): void {
+    if (this.#closing) {
+      t.destroy();
+      return;
+    }
+    const id = this.#nextSession++;
+    const log = this.log.child({ conn: id, transport: t.kind, peer: t.peer });
+    const session = new Session(t, this.system, this.#dispatcher, log, {
+      id,
+      limits: this.limits,
+      token: t.kind === 'unix' ? null : (this.#opts.token ?? null),
+      serverName: SERVER_NAME,
+      memlockLimit: this.#opts.memlockLimit,
+    }, (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+    log.info('connected');
+    attach(session);
+  }
+
+  /** Stops listening, drops every connection (releasing what each held) and removes the socket file. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const closing: Promise<void>[] = [];
+    const closeServer = (s: NetServer | HttpServer | undefined): void => {
+      if (s?.listening) closing.push(new Promise((r) => s.close(() => r())));
+    };
+    closeServer(this.#unix);
+    closeServer(this.#tcp);
+    this.#wss?.clients.forEach((c) => c.terminate());
+    this.#wss?.close();
+    closeServer(this.#http);
+    this.#http?.closeAllConnections();
+    for (const s of this.sessions) s.destroy();
+    await Promise.all(closing);
+    if (this.addresses.unix !== undefined) {
+      try {
+        unlinkSync(this.addresses.unix);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+function listenTcp(server: NetServer | HttpServer, at: HostPort, what: string): Promise<HostPort> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(new ListenError(`cannot listen for ${what} on ${at.host}:${at.port}: ${e.message}`));
+    server.once('error', onError);
+    server.listen(at.port, at.host, () => {
+      server.off('error', onError);
+      const a = server.address() as AddressInfo;
+      resolve({ host: a.address, port: a.port });
+    });
+  });
+}

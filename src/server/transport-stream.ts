@@ -1,0 +1,111 @@
+/** A byte-stream connection (UNIX socket or TCP): frames follow one another on the stream. */
+import type { Socket } from 'node:net';
+import { FrameDecoder } from '../wire/frame-decoder.js';
+import type { FrameHandler, OutFrame, Transport, TransportKind } from './transport.js';
+
+const COALESCE_LIMIT = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+export class StreamTransport implements Transport {
+  readonly kind: TransportKind;
+  readonly peer: string;
+  readonly #socket: Socket;
+  readonly #decoder: FrameDecoder;
+  #handler: FrameHandler | undefined;
+  #paused = false;
+
+  constructor(socket: Socket, kind: TransportKind, maxFrameSize: number) {
+    this.kind = kind;
+    this.#socket = socket;
+    this.peer = kind === 'tcp' ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` : 'unix';
+    socket.setNoDelay?.(true);
+    this.#decoder = new FrameDecoder(
+      {
+        frame: (h, p) => this.#handler?.onFrame(h, p),
+        oversize: (h) => this.#handler?.onOversize(h),
+        fatal: (reason) => this.#handler?.onFatal(reason),
+      },
+      { maxFrameSize },
+    );
+  }
+
+  /** Starts delivering to `handler`. */
+  attach(handler: FrameHandler): void {
+    this.#handler = handler;
+    const socket = this.#socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#decoder.push(chunk);
+      handler.onBatchEnd();
+    });
+    socket.on('error', () => {
+      /* reported through 'close' */
+    });
+    socket.on('end', () => {
+      // The peer finished writing: answer what it sent, then close our side.
+      handler.onBatchEnd();
+      if (!this.#paused) socket.end();
+    });
+    socket.on('close', () => {
+      const { truncated, pendingBytes } = this.#decoder.end();
+      handler.onClose(truncated ? pendingBytes : 0);
+    });
+  }
+
+  send(frames: readonly OutFrame[], bytes: number, onFlushed: () => void): void {
+    const socket = this.#socket;
+    if (socket.destroyed) {
+      onFlushed();
+      return;
+    }
+    if (bytes <= COALESCE_LIMIT) {
+      // Small replies: one copy into one buffer, one write.
+      const buf = Buffer.allocUnsafe(bytes);
+      let off = 0;
+      for (const f of frames) {
+        off += f.head.copy(buf, off);
+        off += f.payload.copy(buf, off);
+      }
+      socket.write(buf, () => onFlushed());
+      return;
+    }
+    // Large replies (table reads): no copy, one writev.
+    socket.cork();
+    for (const f of frames) {
+      socket.write(f.head);
+      socket.write(f.payload);
+    }
+    socket.write(EMPTY, () => onFlushed());
+    socket.uncork();
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#decoder.pause();
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#decoder.resume();
+    this.#handler?.onBatchEnd();
+    if (!this.#paused) {
+      if (this.#socket.readableEnded) this.#socket.end();
+      else this.#socket.resume();
+    }
+  }
+
+  end(): void {
+    this.#decoder.pause();
+    this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}

@@ -1,0 +1,39 @@
+/** What a session needs from a connection, whatever carries it (UNIX/TCP stream or WebSocket). */
+/** One outgoing frame: its 16-byte header and its payload. */
+export interface OutFrame {
+  head: Buffer;
+  payload: Buffer;
+}
+
+export type TransportKind = 'unix' | 'tcp' | 'ws';
+
+export interface Transport {
+  readonly kind: TransportKind;
+  /** Human-readable peer (address:port, or the socket path for UNIX). */
+  readonly peer: string;
+  /**
+   * Sends frames in order, coalesced as the transport sees fit; `onFlushed` runs once they have
+   * left user space (or the connection died).
+   */
+  send(frames: readonly OutFrame[], bytes: number, onFlushed: () => void): void;
+  /** Bytes accepted by send() but not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /** Stop / restart delivering frames (and reading from the peer). */
+  pause(): void;
+  resume(): void;
+  /** Flush what was sent, then close. */
+  end(): void;
+  /** Close now, dropping anything unsent. */
+  destroy(): void;
+}
+
+/** Callbacks a transport drives; implemented by Session. */
+export interface FrameHandler {
+  onFrame(header: import('../wire/header.js').FrameHeader, payload: Uint8Array): void;
+  onOversize(header: import('../wire/header.js').FrameHeader): void;
+  /** The byte stream cannot be resynchronised (or the peer broke the framing): close it. */
+  onFatal(reason: string): void;
+  /** A batch of incoming data has been processed: a good moment to flush replies. */
+  onBatchEnd(): void;
+  onClose(truncatedBytes: number): void;
+}

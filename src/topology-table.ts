@@ -1,0 +1,26 @@
+/** Human-readable rendering of a TOPOLOGY reply (used by `vphb topology`). */
+import type { Replies } from './wire/ops.generated.js';
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const size = (v: bigint): string => {
+  for (const [unit, shift] of [['T', 40n], ['G', 30n], ['M', 20n], ['K', 10n]] as const) {
+    if (v >= 1n << shift && v % (1n << shift) === 0n) return `${v >> shift}${unit}`;
+  }
+  return `${v}`;
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function formatTopology(t: Replies['TOPOLOGY']): string {
+  let out = `host page size ${2 ** t.host_page_shift} bytes\n`;
+  for (const p of t.phbs) {
+    out += `\nPHB ${p.index} ${p.name}: ${p.kind} ${p.model}, IOMMU pages ${p.page_shifts.map((s) => size(1n << BigInt(s))).join('/')}, ` +
+      `levels <= ${p.max_levels}, windows at ${p.window_starts.map(hex).join(', ')} (DDW ${p.max_dynamic_windows})\n`;
+    out += `  dma32 ${hex(p.dma32_window.start)}+${size(p.dma32_window.size)}  mmio32 ${hex(p.mmio32.start)}+${size(p.mmio32.size)}  msi ${hex(p.msi.start)}+${size(p.msi.size)}\n`;
+    out += table([['  GROUP', 'PE', 'DEVICES'], ...p.groups.map((g) => [`  ${g.group}`, `${g.pe}`, g.devices.join(' ')])]);
+  }
+  return out;
+}
