@@ -60,10 +60,32 @@ const lines = [
   '',
 ];
 const text = lines.join('\n');
+
+// The op reference section of PROTOCOL.md.
+const fieldCell = (f) => `\`${f.name}\`${f.optional ? '?' : ''} ${f.type}${f.offset !== undefined ? ` @${f.offset}` : ''}`;
+const ref = ['## 8. Op reference', '', 'Generated from `protocol/ops.json`. `?` marks an optional field; `@N` a raw layout offset.', ''];
+for (const o of registry.ops) {
+  ref.push(`### ${o.name} (${o.code}, 0x${o.code.toString(16)})${o.payload === 'raw' ? ' — raw' : ''}`, '', o.doc, '');
+  ref.push(`- request: ${o.request.length ? o.request.map(fieldCell).join(', ') : '(empty)'}`);
+  ref.push(`- reply: ${o.reply.length ? o.reply.map(fieldCell).join(', ') : '(empty)'}`);
+  ref.push(`- errors: ${o.errors.join(', ')}`, '');
+}
+const doc = `${root}protocol/PROTOCOL.md`;
+const BEGIN = '<!-- BEGIN GENERATED OP REFERENCE (node protocol/gen-ts.mjs) -->';
+const END = '<!-- END GENERATED OP REFERENCE -->';
+const md = readFileSync(doc, 'utf8');
+const a = md.indexOf(BEGIN);
+const b = md.indexOf(END);
+if (a < 0 || b < a) throw new Error('PROTOCOL.md lacks the generated-section markers');
+const newMd = `${md.slice(0, a + BEGIN.length)}\n${ref.join('\n')}\n${md.slice(b)}`;
+
+const outputs = [[out, text], [doc, newMd]];
 if (process.argv.includes('--check')) {
-  let current = '';
-  try { current = readFileSync(out, 'utf8'); } catch { /* missing */ }
-  if (current !== text) { console.error(`${out} is out of date: run node protocol/gen-ts.mjs`); process.exit(1); }
+  for (const [file, want] of outputs) {
+    let current = '';
+    try { current = readFileSync(file, 'utf8'); } catch { /* missing */ }
+    if (current !== want) { console.error(`${file} is out of date: run node protocol/gen-ts.mjs`); process.exit(1); }
+  }
 } else {
-  writeFileSync(out, text);
+  for (const [file, want] of outputs) writeFileSync(file, want);
 }

@@ -33,7 +33,8 @@ function integer(v: unknown, field: string, type: string, min: number, max: numb
 function u64(v: unknown, field: string): bigint {
   if (typeof v === 'bigint' && v >= 0n && v < U64_LIMIT) return v;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  throw invalid(field, `expected u64, got ${describe(v)}${typeof v === 'bigint' || typeof v === 'number' ? ' (out of range)' : ''}`);
+  const isInteger = typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+  throw invalid(field, `expected u64, got ${describe(v)}${isInteger ? ' (out of range)' : ''}`);
 }
 
 /** Validates and normalises one field value. */

@@ -3,9 +3,10 @@ import type { HostPort } from './server.js';
 
 /** `HOST:PORT`, `[::1]:PORT`, `:PORT` or `PORT` (host defaults to loopback). */
 export function parseHostPort(value: string, what: string): HostPort {
-  const m = /^(?:\[([^\]]+)\]|([^:\s]*))?:?(\d+)$/.exec(value.trim());
+  const v = value.trim();
+  const m = /^\d+$/.test(v) ? ['', undefined, '', v] : /^(?:\[([^\]]+)\]|([^:\s]*)):(\d+)$/.exec(v);
   const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {
+  if (m === null || !Number.isInteger(port) || port > 65535) {
     throw new Error(`--${what}: expected HOST:PORT (e.g. 127.0.0.1:7420), got ${JSON.stringify(value)}`);
   }
   const host = m[1] ?? (m[2] === undefined || m[2] === '' ? '127.0.0.1' : m[2]);
