@@ -74,6 +74,11 @@ export class Session implements FrameHandler {
     return this.#state;
   }
 
+  /** True while the session has stopped reading because the peer leaves its replies unread. */
+  get readPaused(): boolean {
+    return this.#readPaused;
+  }
+
   // ---- FrameHandler --------------------------------------------------------------------------
 
   onFrame(h: FrameHeader, payload: Uint8Array): void {
@@ -93,6 +98,11 @@ export class Session implements FrameHandler {
 
   onOversize(h: FrameHeader): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
+    if (this.#state === 'handshake') {
+      // Not a VERSION we could read: whatever this peer speaks, it is not this protocol.
+      this.#fail(h, new VphbError('EPROTO', `the first command must be VERSION; got a ${h.size}-byte frame`));
+      return;
+    }
     this.#replyError(
       h,
       new VphbError('EMSGSIZE', `frame size ${h.size} exceeds max_frame_size ${this.#opts.limits.maxFrameSize}`),

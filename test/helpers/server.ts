@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Client } from '../../clients/ts/index.js';
+import type { Client } from '../../clients/ts/index.js';
 import { DEFAULT_TOPOLOGY, type TopologySpec } from '../../src/hw/topology.js';
 import { VphbServer, type HostPort } from '../../src/server/server.js';
 import type { SessionLimits } from '../../src/server/session.js';
@@ -50,7 +50,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     socketPath,
     token,
     async connect(target = socketPath, o = {}) {
-      const c = await Client.connect(target, { name: o.name ?? 'test', ...(o.token === undefined ? {} : { token: o.token }) });
+      const { Client: ClientClass } = await import('../../clients/ts/index.js');
+      const c = await ClientClass.connect(target, { name: o.name ?? 'test', ...(o.token === undefined ? {} : { token: o.token }) });
       clients.add(c);
       return c;
     },

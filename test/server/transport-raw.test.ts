@@ -116,7 +116,7 @@ describe.each(['unix', 'tcp'] as const)('raw %s stream', (kind) => {
 });
 
 describe('TCP token', () => {
-  it.each([[undefined, 'token required'], ['wrong', 'bad token']])('token %j → EACCES and close', async (token, msg) => {
+  it.each([[undefined, 'token required on this transport'], ['wrong', 'bad token']])('token %j → EACCES and close', async (token, msg) => {
     const c = await RawConnection.open(ts.tcp!);
     c.write(versionFrame(1, token));
     const [r] = await c.waitFrames(1);
