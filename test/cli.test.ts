@@ -1,0 +1,107 @@
+/** The built `vphb` command and the examples, run as a user would (needs `npm run build`). */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = 'dist/src/cli.js';
+const dir = mkdtempSync(join(tmpdir(), 'vphb-cli-'));
+const socket = join(dir, 'vphb.sock');
+let server: ChildProcess;
+let banner = '';
+
+function vphb(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build first (npm test does)`);
+  server = spawn(process.execPath, [CLI, 'serve', '--socket', socket, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start: ${banner}`)), 15_000);
+    server.stderr!.on('data', (d: Buffer) => {
+      banner += d.toString();
+      if (banner.includes('emulating')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${banner}`)));
+  });
+});
+
+afterAll(() => {
+  server.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vphb CLI', () => {
+  it('serve says where it listens and what it emulates', () => {
+    expect(banner).toContain(`vphb: listening on unix:${socket}`);
+    expect(banner).toMatch(/emulating phb0 \(spapr POWER9, 4 groups\), phb1 \(spapr POWER8, 2 groups\)/);
+  });
+
+  it('ping prints the server version and round-trip times', () => {
+    const r = vphb('ping', '-c', socket, '-n', '5');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^connected to vphb protocol 1\.0 at /);
+    expect(r.stdout).toMatch(/ping: 5 round trips, rtt min [\d.]+ µs, median [\d.]+ µs/);
+  });
+
+  it('topology prints a table, and JSON with --json', () => {
+    const t = vphb('topology', '-c', socket);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toContain('PHB 0 phb0: spapr POWER9, IOMMU pages 4K/64K/2M/1G');
+    expect(t.stdout).toMatch(/ 1\s+1\s+0000:01:00\.0 0000:01:00\.1/);
+    const j = vphb('topology', '-c', socket, '--json');
+    const parsed = JSON.parse(j.stdout) as { phbs: { window_starts: string[] }[] };
+    expect(parsed.phbs[0]!.window_starts).toEqual(['0x0', '0x800000000000000']);
+  });
+
+  it('a second server on the same socket is a clear startup error', () => {
+    const r = vphb('serve', '--socket', socket);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`vphb: another server is already listening on ${socket}\n`);
+  });
+
+  it('a bad --config names the bad key', () => {
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, JSON.stringify({ phbs: [{ pes: [{ pe: 1, group: 1, devices: ['0000:01:00.0'] }], max_levles: 3 }] }));
+    const r = vphb('serve', '--socket', join(dir, 'other.sock'), '--config', cfg);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('$.phbs[0].max_levles: unknown key');
+  });
+
+  it('unknown options and commands are refused with usage help', () => {
+    const r = vphb('serve', '--sokcet', 'x');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument/);
+    expect(vphb('frobnicate').status).toBe(2);
+  });
+
+  it('--help lists the commands', () => {
+    const r = vphb('--help');
+    expect(r.status).toBe(0);
+    for (const c of ['serve', 'ping', 'topology']) expect(r.stdout).toContain(`vphb ${c}`);
+  });
+
+  it('ping against no server fails with a clear message', () => {
+    const r = vphb('ping', '-c', join(dir, 'nobody.sock'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^vphb: .*nobody\.sock/);
+  });
+});
+
+describe('examples', () => {
+  it('quickstart lists the groups and pings', () => {
+    const r = spawnSync(process.execPath, ['dist/examples/quickstart.js', socket], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^server vphb 1\.0\n/);
+    expect(r.stdout).toContain('phb0 group 1 (PE 1): 0000:01:00.0, 0000:01:00.1');
+    expect(r.stdout).toContain('phb1 group 6 (PE 2): 0001:02:00.0');
+    expect(r.stdout).toMatch(/ping [\d.]+ µs/);
+  });
+});
