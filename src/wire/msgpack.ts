@@ -19,6 +19,13 @@ const packr = new Packr({
   int64AsType: 'bigint',
 });
 
+/** Decoding keeps maps as Map so that non-string keys can be refused rather than coerced. */
+const unpackr = new Packr({
+  useRecords: false,
+  mapsAsObjects: false,
+  int64AsType: 'bigint',
+});
+
 const U32_MAX = 0xffff_ffff;
 const U64_LIMIT = 1n << 64n;
 const S64_MIN = -(1n << 63n);
@@ -52,15 +59,45 @@ export function encodePayload(value: unknown): Buffer {
 }
 
 /**
- * Decodes one MessagePack value that must fill `bytes` exactly. `bin` values come back as views
+ * Decodes one MessagePack value that must fill `bytes` exactly, restricted to the interoperable
+ * subset: maps become plain objects and must have string keys; ext types (timestamps, msgpackr's
+ * undefined, records) and the never-used byte 0xc1 are refused. `bin` values come back as views
  * into `bytes` (no copy). Malformed input is an EINVAL VphbError, never a crash.
  */
 export function decodePayload(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) return {};
+  let value: unknown;
   try {
-    return packr.unpack(bytes);
+    value = unpackr.unpack(bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new VphbError('EINVAL', `malformed MessagePack payload: ${why}`);
   }
+  return toSubset(value, '$');
+}
+
+function toSubset(v: unknown, path: string): unknown {
+  switch (typeof v) {
+    case 'boolean':
+    case 'number':
+    case 'bigint':
+    case 'string':
+      return v;
+    case 'object':
+      if (v === null || v instanceof Uint8Array) return v;
+      if (Array.isArray(v)) return v.map((x, i) => toSubset(x, `${path}[${i}]`));
+      if (v instanceof Map) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of v) {
+          if (typeof k !== 'string') throw new VphbError('EINVAL', `MessagePack map at ${path} has a non-string key`);
+          if (k === '__proto__') throw new VphbError('EINVAL', `MessagePack map at ${path} has the reserved key __proto__`);
+          out[k] = toSubset(x, `${path}.${k}`);
+        }
+        return out;
+      }
+      break;
+    default:
+      break;
+  }
+  throw new VphbError('EINVAL', `MessagePack value at ${path} is outside the supported subset (ext type or reserved byte)`);
 }
