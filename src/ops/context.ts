@@ -3,13 +3,20 @@
  * own state (`OpContext`). This module is the seam between the session and the model: the session
  * creates one `System` at startup and one `OpContext` per connection through the factories below.
  */
+import { Host } from '../hw/host.js';
 import type { TopologySpec } from '../hw/topology.js';
+import { Mm } from '../vfio/locked-memory.js';
+import { Vfio } from '../vfio/vfio.js';
 import type { MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
 import { HandleTable } from './handles.js';
 
 /** The model shared by all connections. */
 export interface System {
   readonly topology: TopologySpec;
+  /** The emulated hardware: PHBs, PEs, devices, TCE tables in use. */
+  readonly host: Host;
+  /** Host-wide VFIO: groups (one per PE) and live containers. */
+  readonly vfio: Vfio;
 }
 
 export interface SystemOptions {
@@ -17,7 +24,8 @@ export interface SystemOptions {
 }
 
 export function createSystem(opts: SystemOptions): System {
-  return { topology: opts.topology };
+  const host = new Host(opts.topology);
+  return { topology: opts.topology, host, vfio: new Vfio(host) };
 }
 
 export interface ConnectionOptions {
@@ -31,10 +39,13 @@ export interface OpContext {
   readonly handles: HandleTable;
   /** Connection id, for messages. */
   readonly connection: number;
+  /** The connection's memory context: locked-memory accounting and preregistered memory. */
+  readonly mm: Mm;
 }
 
-export function createOpContext(system: System, connection: number, _opts: ConnectionOptions): OpContext {
-  return { system, handles: new HandleTable(), connection };
+export function createOpContext(system: System, connection: number, opts: ConnectionOptions): OpContext {
+  const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift);
+  return { system, handles: new HandleTable(), connection, mm };
 }
 
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */

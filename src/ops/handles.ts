@@ -3,27 +3,12 @@
  * integers, lowest free first, scoped to one connection (another connection's numbers mean
  * nothing here). Closing a handle drops that handle's reference to its model object.
  */
+import { CLOSE_RANK, type KernelFile } from '../vfio/kernel-file.js';
 import { VphbError } from '../wire/errno.js';
 
-/**
- * Anything a handle can stand for. `close()` is close(2) on the fd: it drops this reference
- * (the object itself may live on while others hold it). `closeRank` orders teardown when a
- * connection goes away: lower ranks close first (devices, then groups, containers, VMs).
- */
-export interface HandleObject {
-  readonly closeRank: number;
-  close(): void;
-}
-
-/** Teardown order on disconnect, as the kernel releases a dying process's files. */
-export const CLOSE_RANK = {
-  vfioDevice: 0,
-  kvmDevice: 1,
-  group: 2,
-  container: 3,
-  kvmTceTable: 4,
-  vm: 5,
-} as const;
+/** Anything a handle can stand for: an open file of the emulated kernel. */
+export type HandleObject = KernelFile;
+export { CLOSE_RANK };
 
 type Class<T> = abstract new (...args: never[]) => T;
 

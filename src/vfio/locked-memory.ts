@@ -1,0 +1,63 @@
+/**
+ * A client's memory context (the kernel's mm): how many host pages it has locked against its
+ * RLIMIT_MEMLOCK, and the memory it has preregistered for DMA (shared by all its containers).
+ * One per client connection.
+ */
+import { fail } from '../wire/errno.js';
+import { PreregRegistry } from './prereg.js';
+
+export class Mm {
+  /** Host PAGE_SIZE shift: the unit of `lockedPages` and of the limit. */
+  readonly pageShift: number;
+  /** RLIMIT_MEMLOCK in bytes; null = unlimited (CAP_IPC_LOCK). */
+  readonly limitBytes: bigint | null;
+  /** Preregistered memory of this mm (VFIO v2), shared by its containers. */
+  readonly prereg: PreregRegistry;
+  #locked = 0;
+
+  constructor(limitBytes: bigint | null, pageShift: number) {
+    if (limitBytes !== null && limitBytes < 0n) throw fail('EINVAL', `memlock limit ${limitBytes} is negative`);
+    this.limitBytes = limitBytes;
+    this.pageShift = pageShift;
+    this.prereg = new PreregRegistry(this);
+  }
+
+  get pageSize(): number {
+    return 2 ** this.pageShift;
+  }
+
+  /** Host pages currently locked (locked_vm). */
+  get lockedPages(): number {
+    return this.#locked;
+  }
+
+  get lockedBytes(): bigint {
+    return BigInt(this.#locked) << BigInt(this.pageShift);
+  }
+
+  /** The limit in host pages (rounded down), or null when unlimited. */
+  get limitPages(): number | null {
+    return this.limitBytes === null ? null : Number(this.limitBytes >> BigInt(this.pageShift));
+  }
+
+  /**
+   * Locks `pages` more host pages for `what`. ENOMEM, with nothing changed, when that would pass
+   * the limit.
+   */
+  charge(pages: number, what: string): void {
+    if (!Number.isSafeInteger(pages) || pages < 0) throw fail('EINVAL', `cannot lock ${pages} pages for ${what}`);
+    const limit = this.limitPages;
+    if (limit !== null && this.#locked + pages > limit) {
+      throw fail(
+        'ENOMEM',
+        `locked memory limit: ${what} needs ${pages} pages, ${this.#locked} of ${limit} already locked`,
+      );
+    }
+    this.#locked += pages;
+  }
+
+  /** Unlocks `pages` host pages (never below zero). */
+  uncharge(pages: number): void {
+    this.#locked = Math.max(0, this.#locked - pages);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The VFIO ops in process, through the real handlers: handle resolution (EBADF / ENOTTY /
+ * EBADFD in the kernel's order), IOMMU_TRANSLATE on group and device fds, and connection
+ * teardown releasing everything.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
+import { createOpContext, createSystem, destroyOpContext, type MsgpackHandler, type OpContext, type System } from '../../src/ops/context.js';
+import { vfioHandlers } from '../../src/ops/vfio-handlers.js';
+import type { MsgpackOpName, Replies, Requests } from '../../src/wire/ops.generated.js';
+
+const MiB = 1n << 20n;
+
+function call<K extends MsgpackOpName>(ctx: OpContext, op: K, req: Requests[K]): Replies[K] {
+  const h = vfioHandlers[op] as MsgpackHandler<K> | undefined;
+  if (h === undefined) throw new Error(`no handler for ${op}`);
+  return h(ctx, req);
+}
+
+function errno(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return 'ok';
+}
+
+let system: System;
+const contexts: OpContext[] = [];
+function connect(memlockLimit: bigint | null = 1n << 32n): OpContext {
+  system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
+  const ctx = createOpContext(system, contexts.length + 1, { memlockLimit });
+  contexts.push(ctx);
+  return ctx;
+}
+afterEach(() => {
+  for (const c of contexts.splice(0)) destroyOpContext(c);
+});
+
+describe('handle resolution', () => {
+  it('GROUP_SET_CONTAINER: container fd not open → EBADF, group already set → EINVAL, not a container → EBADFD', () => {
+    const ctx = connect();
+    const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g1 = call(ctx, 'VFIO_GROUP_OPEN', { group: 1 }).fd;
+    const g2 = call(ctx, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
+    expect(errno(() => call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g1, container: 99 }))).toBe('EBADF');
+    expect(errno(() => call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g1, container: g2 }))).toBe('EBADFD');
+    call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g1, container });
+    expect(errno(() => call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g1, container: 99 }))).toBe('EBADF');
+    expect(errno(() => call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g1, container: g2 }))).toBe('EINVAL');
+    expect(errno(() => call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: container, container }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: 77, container }))).toBe('EBADF');
+  });
+
+  it('container ioctls on a group fd → ENOTTY; backend ioctls on an EMPTY container → EINVAL', () => {
+    const ctx = connect();
+    const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g = call(ctx, 'VFIO_GROUP_OPEN', { group: 3 }).fd;
+    expect(errno(() => call(ctx, 'VFIO_CHECK_EXTENSION', { fd: g, extension: 7 }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_GROUP_GET_STATUS', { fd: container }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', { fd: container }))).toBe('EINVAL');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd: g, vaddr: 0n, iova: 0n, size: 0n }))).toBe('ENOTTY');
+    expect(call(ctx, 'VFIO_GET_API_VERSION', { fd: container })).toEqual({ ret: 0 });
+    expect(call(ctx, 'VFIO_CHECK_EXTENSION', { fd: container, extension: 2 })).toEqual({ ret: 1 });
+    expect(call(ctx, 'VFIO_CHECK_EXTENSION', { fd: container, extension: 1 })).toEqual({ ret: 0 });
+  });
+
+  it('flags default to 0 when absent', () => {
+    const ctx = connect();
+    const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g = call(ctx, 'VFIO_GROUP_OPEN', { group: 4 }).fd;
+    call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
+    call(ctx, 'VFIO_SET_IOMMU', { fd: container, type: 7 });
+    call(ctx, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd: container, vaddr: 0n, size: MiB });
+    call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 0n, size: MiB });
+    call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd: container, iova: 0n, size: MiB });
+    call(ctx, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: container, vaddr: 0n, size: MiB });
+    call(ctx, 'VFIO_IOMMU_SPAPR_TCE_REMOVE', { fd: container, start_addr: 0n });
+    expect(call(ctx, 'VFIO_IOMMU_SPAPR_TCE_CREATE', { fd: container, page_shift: 16, window_size: 1n << 32n, levels: 1 })).toEqual({ start_addr: 0n });
+  });
+});
+
+describe('IOMMU_TRANSLATE', () => {
+  it('through a group fd or a device fd; another kind of fd → ENOTTY; bad access → EINVAL', () => {
+    const ctx = connect();
+    const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g = call(ctx, 'VFIO_GROUP_OPEN', { group: 1 }).fd;
+    call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
+    call(ctx, 'VFIO_SET_IOMMU', { fd: container, type: 2 });
+    const dev = call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: g, name: '0000:01:00.1' }).fd;
+    call(ctx, 'VFIO_IOMMU_ENABLE', { fd: container });
+    call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 1, vaddr: 0x7000_0000n, iova: 0x1000n, size: 0x1000n });
+    expect(call(ctx, 'IOMMU_TRANSLATE', { fd: g, iova: 0x1010n, access: 'read' })).toEqual({ addr: 0x7000_0010n, page_size: 4096n });
+    expect(call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x1010n, access: 'read' })).toEqual({ addr: 0x7000_0010n, page_size: 4096n });
+    expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x1010n, access: 'write' }))).toBe('EFAULT');
+    expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x1010n, access: 'exec' }))).toBe('EINVAL');
+    expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: container, iova: 0n, access: 'read' }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: 50, iova: 0n, access: 'read' }))).toBe('EBADF');
+    expect(system.host.peOfGroup(1)!.faults).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('connection teardown', () => {
+  it('a device fd keeps its group (and the group its container) alive', () => {
+    const a = connect();
+    const b = connect();
+    const container = call(a, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g = call(a, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
+    call(a, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
+    call(a, 'VFIO_SET_IOMMU', { fd: container, type: 7 });
+    call(a, 'VFIO_GROUP_GET_DEVICE_FD', { fd: g, name: '0000:02:00.0' });
+    call(a, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd: container, vaddr: 0n, size: 64n * MiB });
+    call(a, 'VFIO_IOMMU_SPAPR_TCE_CREATE', { fd: container, page_shift: 16, window_size: 1n << 36n, levels: 2 });
+    call(a, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 1n << 59n, size: 64n * MiB });
+    expect(a.mm.lockedPages).toBeGreaterThan(1024);
+    expect(errno(() => call(b, 'VFIO_GROUP_OPEN', { group: 2 }))).toBe('EBUSY');
+    expect(errno(() => call(a, 'VFIO_GROUP_UNSET_CONTAINER', { fd: g }))).toBe('EBUSY');
+    // Closing the group fd alone does not release: the device fd holds the group file.
+    a.handles.close(g);
+    expect(system.host.peOfGroup(2)!.windows.filter(Boolean).length).toBe(2);
+    expect(errno(() => call(b, 'VFIO_GROUP_OPEN', { group: 2 }))).toBe('EBUSY');
+    a.handles.close(container);
+    expect(system.vfio.containers.size).toBe(1); // kept alive by the group
+  });
+
+  it('destroyOpContext leaves nothing behind', () => {
+    const a = connect();
+    const container = call(a, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g = call(a, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
+    call(a, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
+    call(a, 'VFIO_SET_IOMMU', { fd: container, type: 7 });
+    call(a, 'VFIO_GROUP_GET_DEVICE_FD', { fd: g, name: '0000:02:00.0' });
+    call(a, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd: container, vaddr: 0n, size: 64n * MiB });
+    call(a, 'VFIO_IOMMU_SPAPR_TCE_CREATE', { fd: container, page_shift: 16, window_size: 1n << 36n, levels: 2 });
+    call(a, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 1n << 59n, size: 64n * MiB });
+    const pe = system.host.peOfGroup(2)!;
+    expect(pe.windows.filter(Boolean).length).toBe(2);
+    expect(destroyOpContext(a)).toEqual([]);
+    contexts.splice(contexts.indexOf(a), 1);
+    expect(a.mm.lockedPages).toBe(0);
+    expect(a.mm.prereg.regions).toEqual([]);
+    expect(pe.windows).toEqual([undefined, undefined]);
+    expect(system.vfio.containers.size).toBe(0);
+    const b = connect();
+    const g2 = call(b, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
+    expect(call(b, 'VFIO_GROUP_GET_STATUS', { fd: g2 })).toEqual({ flags: 1 });
+  });
+});

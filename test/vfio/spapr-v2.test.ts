@@ -1,0 +1,380 @@
+/**
+ * Section 4, SPAPR_TCE_v2: GET_INFO, REGISTER/UNREGISTER_MEMORY, TCE_CREATE/REMOVE, MAP/UNMAP
+ * through preregistered memory, the lazy default window and process binding; each check in order.
+ */
+import { describe, expect, it } from 'vitest';
+import { tableSizeBytes } from '../../src/hw/tce-table.js';
+import { SpaprTceBackend } from '../../src/vfio/spapr-tce.js';
+import { GiB, MiB, TiB, V1, V2, errno, failure, world } from './world.js';
+
+const K64 = 0x1_0000n;
+const M2 = 2n * MiB;
+const W1 = 1n << 59n;
+
+function v2(groups = [1], limit: bigint | null = null) {
+  const w = world({ limit });
+  const s = w.setup(groups, V2);
+  return { ...w, ...s };
+}
+
+const reg = (vaddr: bigint, size: bigint) => ({ flags: 0, vaddr, size });
+const create = (page_shift: number, window_size: bigint, levels = 1) => ({ flags: 0, page_shift, window_size, levels });
+
+describe('GET_INFO (v2)', () => {
+  it('reports DDW: page sizes of the PHB, 2 windows, 5 levels', () => {
+    const { backend, mm } = v2();
+    expect(backend.getInfo(mm)).toEqual({
+      flags: 1,
+      dma32_window_start: 0,
+      dma32_window_size: 0x8000_0000,
+      ddw: { pgsizes: 0x4021_1000n, max_dynamic_windows_supported: 2, levels: 5 },
+    });
+    const p8 = v2([5]);
+    expect(p8.backend.getInfo(p8.mm).ddw!.pgsizes).toBe((1n << 12n) | (1n << 16n) | (1n << 24n) | (1n << 28n));
+  });
+
+  it('still reports the 32-bit window after it was removed', () => {
+    const { backend, mm } = v2();
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    expect(backend.getInfo(mm).dma32_window_size).toBe(0x8000_0000);
+  });
+});
+
+describe('REGISTER_MEMORY, checks in order', () => {
+  it('v1 → ENOTTY', () => {
+    const w = world();
+    expect(errno(() => w.setup([1], V1).backend.registerMemory(w.mm, reg(0n, K64)))).toBe('ENOTTY');
+  });
+
+  it('another process → EPERM once bound (wins over bad flags)', () => {
+    const { backend, mm, other } = v2();
+    backend.registerMemory(mm, reg(0n, K64));
+    expect(errno(() => backend.registerMemory(other, { flags: 1, vaddr: 0n, size: 1n }))).toBe('EPERM');
+  });
+
+  it('flags → EINVAL; vaddr/size not host-page aligned, zero or wrapping → EINVAL', () => {
+    const { backend, mm } = v2();
+    expect(failure(() => backend.registerMemory(mm, { flags: 1, vaddr: 1n, size: 1n })).message).toMatch(/flags/);
+    expect(failure(() => backend.registerMemory(mm, reg(0x1000n, K64))).message).toMatch(/host page/);
+    expect(failure(() => backend.registerMemory(mm, reg(0n, 0x1000n))).message).toMatch(/host page/);
+    expect(errno(() => backend.registerMemory(mm, reg(0n, 0n)))).toBe('EINVAL');
+    expect(failure(() => backend.registerMemory(mm, reg((1n << 64n) - K64, 2n * K64))).message).toMatch(/wraps/);
+    expect(backend.enabled).toBe(false);
+  });
+
+  it('the same range again in this container → EBUSY (before memlock)', () => {
+    const { backend, mm } = v2([1], 64n * MiB);
+    backend.registerMemory(mm, reg(0n, 64n * MiB));
+    expect(errno(() => backend.registerMemory(mm, reg(0n, 64n * MiB)))).toBe('EBUSY');
+  });
+
+  it('overlapping another registered range without matching it → EINVAL (before memlock)', () => {
+    const { backend, mm } = v2([1], 64n * MiB);
+    backend.registerMemory(mm, reg(0n, 64n * MiB));
+    expect(failure(() => backend.registerMemory(mm, reg(32n * MiB, 64n * MiB))).message).toMatch(/overlaps/);
+    expect(failure(() => backend.registerMemory(mm, reg(0n, 32n * MiB))).message).toMatch(/overlaps/);
+  });
+
+  it('over the memlock limit → ENOMEM (before the pin), no trace', () => {
+    const { backend, mm } = v2([1], 64n * MiB);
+    expect(errno(() => backend.registerMemory(mm, reg((1n << 52n) - 128n * MiB, 128n * MiB)))).toBe('ENOMEM');
+    expect(mm.lockedPages).toBe(0);
+    expect(mm.prereg.regions).toEqual([]);
+    expect(backend.enabled).toBe(false);
+    expect(backend.mm).toBeUndefined();
+  });
+
+  it('memory that cannot be pinned → EFAULT, no trace', () => {
+    const { backend, mm } = v2();
+    expect(errno(() => backend.registerMemory(mm, reg((1n << 52n) - K64, 2n * K64)))).toBe('EFAULT');
+    expect(mm.lockedPages).toBe(0);
+    expect(mm.prereg.regions).toEqual([]);
+  });
+
+  it('success enables the container and binds it to the process', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(1n << 40n, GiB));
+    expect(backend.enabled).toBe(true);
+    expect(backend.mm).toBe(mm);
+    expect(mm.lockedPages).toBe(16384);
+  });
+});
+
+describe('UNREGISTER_MEMORY, checks in order', () => {
+  it('v1 → ENOTTY; no memory context yet → EPERM (wins over bad flags)', () => {
+    const w = world();
+    expect(errno(() => w.setup([1], V1).backend.unregisterMemory(w.mm, reg(0n, K64)))).toBe('ENOTTY');
+    const { backend, mm } = v2();
+    expect(failure(() => backend.unregisterMemory(mm, { flags: 1, vaddr: 0n, size: K64 })).message).toMatch(/no memory context/);
+  });
+
+  it('flags / alignment → EINVAL; no exact match in this container → ENOENT', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, 4n * K64));
+    expect(errno(() => backend.unregisterMemory(mm, { flags: 2, vaddr: 0n, size: 4n * K64 }))).toBe('EINVAL');
+    expect(errno(() => backend.unregisterMemory(mm, reg(0x800n, 4n * K64)))).toBe('EINVAL');
+    expect(errno(() => backend.unregisterMemory(mm, reg(0n, 2n * K64)))).toBe('ENOENT');
+    expect(errno(() => backend.unregisterMemory(mm, reg(K64, 4n * K64)))).toBe('ENOENT');
+  });
+
+  it('a region registered only by another container of the process → ENOENT', () => {
+    const w = world();
+    const a = w.setup([1], V2).backend;
+    const b = w.setup([2], V2).backend;
+    a.registerMemory(w.mm, reg(0n, K64));
+    b.registerMemory(w.mm, reg(K64, K64));
+    expect(errno(() => b.unregisterMemory(w.mm, reg(0n, K64)))).toBe('ENOENT');
+  });
+
+  it('still mapped by TCEs → EBUSY and nothing changes (vphb decision); after UNMAP it goes', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, MiB));
+    backend.map(mm, { flags: 3, vaddr: 0x1_0000n, iova: 0x2000n, size: 0x2000n });
+    const locked = mm.lockedPages;
+    expect(failure(() => backend.unregisterMemory(mm, reg(0n, MiB))).message).toMatch(/2 TCE\(s\) still map it/);
+    expect(mm.lockedPages).toBe(locked);
+    expect(mm.prereg.regions.length).toBe(1);
+    expect(backend.preregistered[0]!.mapped).toBe(2);
+    backend.unmap(mm, { flags: 0, iova: 0n, size: 0x4000n });
+    expect(backend.preregistered[0]!.mapped).toBe(0);
+    backend.unregisterMemory(mm, reg(0n, MiB));
+    expect(mm.prereg.regions).toEqual([]);
+    expect(mm.lockedPages).toBe(64); // the default window table remains
+  });
+});
+
+describe('TCE_CREATE, checks in order', () => {
+  it('v1 → ENOTTY; no group → ENXIO; flags → EINVAL before the pending default window', () => {
+    const w = world();
+    expect(errno(() => w.setup([1], V1).backend.createWindow(w.mm, create(16, GiB)))).toBe('ENOTTY');
+    expect(errno(() => new SpaprTceBackend(V2).createWindow(w.mm, { ...create(16, GiB), flags: 1 }))).toBe('ENXIO');
+    const { backend, mm } = v2();
+    expect(errno(() => backend.createWindow(mm, { ...create(16, GiB), flags: 1 }))).toBe('EINVAL');
+    expect(backend.defaultWindowPending).toBe(true);
+  });
+
+  it('materialises the pending default window first (slot 0), then uses the next slot', () => {
+    const { backend, mm } = v2();
+    expect(backend.createWindow(mm, create(16, 4n * GiB, 2))).toBe(W1);
+    expect(backend.windows.map((x) => [x.slot, x.table.pageShift, x.table.windowSize])).toEqual([
+      [0, 12, 2n * GiB],
+      [1, 16, 4n * GiB],
+    ]);
+  });
+
+  it('no free slot → ENOSPC (before an unsupported page size)', () => {
+    const { backend, mm } = v2();
+    backend.createWindow(mm, create(16, GiB));
+    expect(errno(() => backend.createWindow(mm, create(24, GiB)))).toBe('ENOSPC');
+  });
+
+  it('page_shift not supported → EINVAL (before levels and memlock)', () => {
+    const { backend, mm } = v2([1], 0n);
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    expect(failure(() => backend.createWindow(mm, create(24, GiB, 0))).message).toMatch(/page_shift 24/);
+  });
+
+  it('levels 0 / above the maximum, window size not a power of two → EINVAL (before memlock)', () => {
+    const { backend, mm } = v2([1], 0n);
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    expect(failure(() => backend.createWindow(mm, create(16, GiB, 0))).message).toMatch(/levels 0/);
+    expect(failure(() => backend.createWindow(mm, create(16, GiB, 6))).message).toMatch(/levels 6/);
+    expect(failure(() => backend.createWindow(mm, create(16, 3n * GiB))).message).toMatch(/power of two/);
+  });
+
+  it('over the memlock limit → ENOMEM (before the bus-bit check), no trace', () => {
+    const { backend, mm } = v2([1], 64n * MiB);
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    // 1 TiB / 4K in 4 levels: too many bus bits, but the worst-case size is charged first.
+    expect(errno(() => backend.createWindow(mm, create(12, TiB, 4)))).toBe('ENOMEM');
+    expect(mm.lockedPages).toBe(0);
+    expect(backend.windows).toEqual([]);
+  });
+
+  it('table resolving bus bits ≥ 55 → EINVAL (before the level-size ENOMEM), charge refunded', () => {
+    const { backend, mm } = v2();
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    expect(failure(() => backend.createWindow(mm, create(12, TiB, 4))).message).toMatch(/bus bit 55/);
+    expect(mm.lockedPages).toBe(0);
+  });
+
+  it('a level bigger than the allocator provides → ENOMEM, charge refunded', () => {
+    const { backend, mm } = v2();
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    expect(failure(() => backend.createWindow(mm, create(12, TiB, 1))).message).toMatch(/level blocks/);
+    expect(mm.lockedPages).toBe(0);
+    expect(backend.windows).toEqual([]);
+  });
+
+  it('programming a second group fails → the first is unprogrammed, table freed, charge refunded', () => {
+    const { backend, mm, host } = v2([1, 2]);
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    host.peOfGroup(2)!.failNextProgram = 'EIO';
+    expect(errno(() => backend.createWindow(mm, create(16, 4n * GiB, 2)))).toBe('EIO');
+    expect(host.peOfGroup(1)!.windows).toEqual([undefined, undefined]);
+    expect(host.peOfGroup(2)!.windows).toEqual([undefined, undefined]);
+    expect(backend.windows).toEqual([]);
+    expect(mm.lockedPages).toBe(0);
+    // The slot is free again.
+    expect(backend.createWindow(mm, create(16, 4n * GiB, 2))).toBe(0n);
+    expect(host.peOfGroup(2)!.windows[0]).toBe(host.peOfGroup(1)!.windows[0]);
+  });
+
+  it('a failure after materialising the default window takes it back (pending again)', () => {
+    const w2 = v2();
+    expect(errno(() => w2.backend.createWindow(w2.mm, create(24, GiB)))).toBe('EINVAL');
+    expect(w2.backend.defaultWindowPending).toBe(true);
+    expect(w2.backend.windows).toEqual([]);
+    expect(w2.mm.lockedPages).toBe(0);
+    expect(w2.host.peOfGroup(1)!.windows).toEqual([undefined, undefined]);
+    expect(w2.backend.mm).toBeUndefined();
+  });
+});
+
+describe('TCE_REMOVE, checks in order', () => {
+  it('v1 → ENOTTY; no group → ENXIO; flags → EINVAL', () => {
+    const w = world();
+    expect(errno(() => w.setup([1], V1).backend.removeWindow(w.mm, { flags: 0, start_addr: 0n }))).toBe('ENOTTY');
+    expect(errno(() => new SpaprTceBackend(V2).removeWindow(w.mm, { flags: 1, start_addr: 0n }))).toBe('ENXIO');
+    const { backend, mm } = v2();
+    expect(errno(() => backend.removeWindow(mm, { flags: 1, start_addr: 0n }))).toBe('EINVAL');
+    expect(backend.defaultWindowPending).toBe(true);
+  });
+
+  it('start 0 while the default window is pending just cancels it', () => {
+    const { backend, mm } = v2();
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    expect(backend.defaultWindowPending).toBe(false);
+    expect(backend.windows).toEqual([]);
+    expect(mm.lockedPages).toBe(0);
+    expect(backend.mm).toBe(mm);
+    // Nothing there any more: EINVAL.
+    expect(errno(() => backend.removeWindow(mm, { flags: 0, start_addr: 0n }))).toBe('EINVAL');
+  });
+
+  it('no window contains start_addr → EINVAL; an address inside a window removes it', () => {
+    const { backend, mm, host } = v2([1, 2]);
+    backend.createWindow(mm, create(16, 4n * GiB, 2)); // default in slot 0, this in slot 1
+    expect(errno(() => backend.removeWindow(mm, { flags: 0, start_addr: W1 + 4n * GiB }))).toBe('EINVAL');
+    backend.removeWindow(mm, { flags: 0, start_addr: W1 + 0x12345n });
+    expect(backend.windows.map((x) => x.slot)).toEqual([0]);
+    expect(host.peOfGroup(2)!.windows[1]).toBeUndefined();
+  });
+
+  it('clears the TCEs, frees the table, refunds the charge and the prereg references', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, 64n * MiB));
+    const prereg = mm.lockedPages;
+    backend.createWindow(mm, create(16, 4n * GiB, 2));
+    const t = backend.windows[1]!.table;
+    backend.map(mm, { flags: 3, vaddr: 0n, iova: W1, size: 64n * MiB });
+    expect(backend.preregistered[0]!.mapped).toBe(1024);
+    backend.removeWindow(mm, { flags: 0, start_addr: W1 });
+    expect(t.freed).toBe(true);
+    expect(backend.preregistered[0]!.mapped).toBe(0);
+    expect(mm.lockedPages).toBe(prereg + 64);
+  });
+});
+
+describe('MAP_DMA / UNMAP_DMA (v2)', () => {
+  it('not enabled until REGISTER_MEMORY → EPERM', () => {
+    const { backend, mm } = v2();
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n })).message).toMatch(/preregistered/);
+    expect(errno(() => backend.unmap(mm, { flags: 0, iova: 0n, size: 4096n }))).toBe('EPERM');
+  });
+
+  it('the first MAP materialises the pending default window (charged); a pending-window error is returned', () => {
+    const { backend, mm } = v2([1], 64n * MiB + 64n * 65536n - 1n);
+    backend.registerMemory(mm, reg(0n, 64n * MiB));
+    expect(errno(() => backend.map(mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n }))).toBe('ENOMEM');
+    expect(backend.defaultWindowPending).toBe(true);
+    const ok = v2([1], 64n * MiB + 64n * 65536n);
+    ok.backend.registerMemory(ok.mm, reg(0n, 64n * MiB));
+    ok.backend.map(ok.mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n });
+    expect(ok.backend.windows[0]!.chargedPages).toBe(64);
+    expect(ok.mm.lockedPages).toBe(1024 + 64);
+  });
+
+  it('vaddr not in memory preregistered with this container → EINVAL, nothing written', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, MiB));
+    backend.map(mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n });
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: MiB - 4096n, iova: 0n, size: 8192n })).message).toMatch(/not in memory preregistered/);
+    const t = backend.windows[0]!.table;
+    expect(t.get(0)).toBe(3n);
+    expect(t.get(1)).toBe(0n);
+    expect(backend.preregistered[0]!.mapped).toBe(1);
+  });
+
+  it('a preregistered region that cannot back the IOMMU page size → EINVAL', () => {
+    const { backend, mm } = v2();
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    backend.createWindow(mm, create(21, 64n * GiB, 2));
+    backend.registerMemory(mm, reg(0x1_0000n, 4n * MiB)); // 64K-aligned only
+    backend.registerMemory(mm, reg(0x100_0000n, 4n * MiB)); // 4M-aligned
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: 0x20_0000n, iova: 0n, size: M2 })).message).toMatch(/smaller than the 2\^21/);
+    backend.map(mm, { flags: 3, vaddr: 0x100_0000n, iova: 0n, size: 4n * MiB });
+  });
+
+  it('a range spanning two adjacent regions maps; references count per region', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, MiB));
+    backend.registerMemory(mm, reg(MiB, MiB));
+    backend.map(mm, { flags: 2, vaddr: MiB - 8192n, iova: 0n, size: 16384n });
+    expect(backend.preregistered.map((l) => l.mapped)).toEqual([2, 2]);
+    expect(backend.windows[0]!.table.get(2)).toBe(MiB | 3n);
+    // Replacing moves the references.
+    backend.map(mm, { flags: 1, vaddr: 0n, iova: 0n, size: 16384n });
+    expect(backend.preregistered.map((l) => l.mapped)).toEqual([4, 0]);
+    expect(backend.preregistered.map((l) => l.region.mapped)).toEqual([4, 0]);
+  });
+
+  it('another process → EPERM for every ioctl but CHECK_EXTENSION', () => {
+    const { backend, mm, other, container } = v2();
+    backend.registerMemory(mm, reg(0n, MiB));
+    const calls: (() => unknown)[] = [
+      () => backend.getInfo(other),
+      () => backend.map(other, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n }),
+      () => backend.unmap(other, { flags: 0, iova: 0n, size: 4096n }),
+      () => backend.registerMemory(other, reg(MiB, MiB)),
+      () => backend.unregisterMemory(other, reg(0n, MiB)),
+      () => backend.createWindow(other, create(16, GiB)),
+      () => backend.removeWindow(other, { flags: 0, start_addr: 0n }),
+      () => backend.disable(other),
+      () => backend.enable(other),
+    ];
+    expect(calls.map(errno)).toEqual(Array(calls.length).fill('EPERM'));
+    expect(container.checkExtension(7)).toBe(1);
+    expect(other.lockedPages).toBe(0);
+  });
+
+  it('TCE_CREATE and TCE_REMOVE bind the container too', () => {
+    const a = v2();
+    a.backend.createWindow(a.mm, create(16, GiB));
+    expect(errno(() => a.backend.getInfo(a.other))).toBe('EPERM');
+    const b = v2();
+    b.backend.removeWindow(b.mm, { flags: 0, start_addr: 0n });
+    expect(errno(() => b.backend.registerMemory(b.other, reg(0n, K64)))).toBe('EPERM');
+  });
+});
+
+describe('hardware-table access for KVM', () => {
+  it('writes and clears TCEs with preregistered-memory references', () => {
+    const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, MiB));
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    backend.createWindow(mm, create(16, GiB));
+    const t = backend.windows[0]!.table;
+    expect(backend.hasWindow(t)).toBe(true);
+    expect(backend.preregisteredRange(0x1_0000, 0x1_0000)).toBe(true);
+    expect(backend.preregisteredRange(0xf_0000, 0x2_0000)).toBe(false);
+    const tces = new Uint32Array([0x1_0003, 0, 0x2_0001, 0, 0x20_0003, 0]);
+    expect(backend.writeTces(t, 10, tces, 3)).toBe(2); // third page not preregistered
+    expect(t.get(10)).toBe(0x1_0003n);
+    expect(t.get(12)).toBe(0n);
+    expect(backend.preregistered[0]!.mapped).toBe(2);
+    backend.clearTces(t, 0, 100);
+    expect(backend.preregistered[0]!.mapped).toBe(0);
+    expect(tableSizeBytes(16, GiB, 1, 16)).toBe(BigInt(backend.windows[0]!.chargedPages) * K64);
+  });
+});
