@@ -104,4 +104,18 @@ describe('examples', () => {
     expect(r.stdout).toContain('phb1 group 6 (PE 2): 0001:02:00.0');
     expect(r.stdout).toMatch(/ping [\d.]+ µs/);
   });
+
+  it('vfio-v2 walks the VMM flow and prints what the device DMA hits', () => {
+    const r = spawnSync(process.execPath, ['dist/examples/vfio-v2.js', socket, '2'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe([
+      'dma32 window 2048 MiB, DDW page sizes 0x40211000, levels 5',
+      'windows at 0x0 (64K pages) and 0x800000000000000 (2M pages)',
+      'device write to 0x800000000300040 -> user address 0x7fff00300040',
+      'device read of 0x80000000 -> EFAULT: iova 0x80000000 decodes as MMIO32, not DMA',
+      '',
+    ].join('\n'));
+    // Run twice: the teardown released the group for the next user.
+    expect(spawnSync(process.execPath, ['dist/examples/vfio-v2.js', socket, '2'], { encoding: 'utf8' }).status).toBe(0);
+  });
 });
