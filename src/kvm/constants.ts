@@ -56,11 +56,3 @@ export const KVM_DEV_VFIO_FILE_SET_SPAPR_TCE = 3;
 /** KVM_CREATE_SPAPR_TCE_64 page_shift bounds. */
 export const TCE_MIN_PAGE_SHIFT = 12;
 export const TCE_MAX_PAGE_SHIFT = 34;
-
-/**
- * Close ranks of the KVM handle kinds: the numbers of CLOSE_RANK in src/ops/handles.ts (the model
- * may not import from the ops layer; test/ops/kvm-handlers.test.ts checks they agree).
- */
-export const RANK_KVM_DEVICE = 1;
-export const RANK_KVM_TCE_TABLE = 4;
-export const RANK_VM = 5;

@@ -5,12 +5,17 @@
  *
  * Storage is as in KVM: flat host pages of PAGE_SIZE/8 entries, each allocated zero-filled on the
  * first non-zero store (or first touch by TCE_TABLE_WRITE); a page that was never written reads as
- * zeros. Entries are host-native (little-endian) u64, kept as u32 pairs in a Uint32Array per page.
- * Indexes are relative to the window start (`offset`), as numbers.
+ * zeros. Entries are host-native u64, kept as u32 pairs (low word first) in a Uint32Array per
+ * page, and copied in and out as little-endian bytes: vphb's KVM model runs on little-endian hosts
+ * only (checked at load). Indexes are relative to the window start (`offset`), as numbers.
  */
+import { CLOSE_RANK, type KernelFile } from '../vfio/kernel-file.js';
 import { fail } from '../wire/errno.js';
-import { RANK_KVM_TCE_TABLE } from './constants.js';
 import type { HwTarget, LinkableGroup } from './hw-port.js';
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('vphb KVM TCE tables need a little-endian host');
+}
 
 /** Bytes of the table descriptor ahead of its page-pointer array (for accounting). */
 export const TABLE_HEADER_BYTES = 128;
@@ -44,8 +49,8 @@ export interface TableOwner {
   tableClosed(table: GuestTceTable): void;
 }
 
-export class GuestTceTable {
-  readonly closeRank = RANK_KVM_TCE_TABLE;
+export class GuestTceTable implements KernelFile {
+  readonly closeRank = CLOSE_RANK.kvmTceTable;
   readonly liobn: bigint;
   readonly pageShift: number;
   readonly offset: bigint;

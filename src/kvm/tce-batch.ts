@@ -10,8 +10,10 @@
  *   error with entries 0..i-1 applied.
  *
  * Entries are read as two u32 halves straight from the caller's bytes (a view into the received
- * frame): no copy of the run, no per-entry object or bigint. Unlinked tables take each host page's
- * share with one `Uint8Array.set`.
+ * frame): no copy of the run, no per-entry object or bigint (a run that is not 4-byte aligned,
+ * which assembled frames never are, is staged through a small fixed buffer). Unlinked tables take
+ * each host page's share with one `Uint8Array.set`. The hot loops test "same memory slot / same
+ * preregistered span as the last entry" with 32-bit integer compares only.
  */
 import { ADDRESS_LIMIT, H_SUCCESS, H_TOO_HARD } from './constants.js';
 import type { GuestTceTable } from './guest-tce-table.js';
@@ -35,6 +37,10 @@ const scratch = new Uint32Array(HW_CHUNK * 2);
 /** Entries per staging copy when the run is not 4-byte aligned (then only). */
 const UNALIGNED_CHUNK = 4096;
 const unalignedWords = new Uint32Array(UNALIGNED_CHUNK * 2);
+/** Per-call scratch of the (never re-entered) loops below. */
+const slotRange = new Uint32Array(2);
+const offset = new Uint32Array(2);
+const NO_SPANS = new Uint32Array(0);
 
 /**
  * The run's entries as u32 words (entry i = words[base + 2i], words[base + 2i + 1]), for entries
@@ -68,6 +74,31 @@ class Words {
   }
 }
 
+/**
+ * The low words `lo` under high word `hi` for which [addr, addr + len) lies in [start, end)
+ * (addr = hi·2^32 + lo): [first, last], or first > last when none. Lets the hot loops test
+ * "same range as the last entry" with 32-bit integer compares only.
+ */
+function wordRange(start: number, end: number, hi: number, len: number, out: Uint32Array, i: number): void {
+  const base = hi * TWO32;
+  const first = Math.max(start, base) - base;
+  const last = Math.min(end - len, base + TWO32 - len) - base;
+  if (last < first || first >= TWO32) {
+    out[i] = 1;
+    out[i + 1] = 0;
+  } else {
+    out[i] = first;
+    out[i + 1] = last;
+  }
+}
+
+/** A signed offset (|d| < 2^53) as the two u32 words of its 64-bit two's complement. */
+function splitOffset(d: number, out: Uint32Array): void {
+  const hi = Math.floor(d / TWO32);
+  out[0] = d - hi * TWO32;
+  out[1] = hi >>> 0;
+}
+
 /** ioba_validate over the whole range: the first entry index (relative), or -1 for H_PARAMETER. */
 export function iobaIndex(table: GuestTceTable, ioba: bigint, npages: bigint): number {
   const shift = BigInt(table.pageShift);
@@ -89,19 +120,16 @@ function validateTces(
   const loMask = pageShift >= 32 ? 0xffff_fffc : (2 ** pageShift - 1) & ~3;
   const hiMask = pageShift > 32 ? 2 ** (pageShift - 32) - 1 : 0;
   const nTargets = targets.length;
-  const hwPage = targets.map((t) => 2 ** t.pageShift);
-  // Per target, the preregistered span the last entry fell in: most runs stay inside one.
-  const spanStart = new Float64Array(nTargets);
-  const spanEnd = new Float64Array(nTargets);
+  const hwPage = nTargets === 0 ? [] : targets.map((t) => 2 ** t.pageShift);
+  // Per target, the preregistered span the last entry fell in, as word ranges: [hi, first, last].
+  const spans = nTargets === 0 ? NO_SPANS : new Uint32Array(3 * nTargets);
+  for (let t = 0; t < nTargets; t++) spans[3 * t + 1] = 1;
   // The slot the last entry fell in, as a range of low words under one high word (integer-only
-  // test for the common case), and as numbers.
-  // (Starts empty; kept in uint32 range so the compiler keeps them integers.)
+  // test for the common case), and its ua - gpa offset split in words. Starts empty; kept in
+  // uint32 range so the compiler keeps them integers.
   let cHi = 0;
   let cLoFirst = 1;
   let cLoLast = 0;
-  let cs = 0;
-  let ce = 0;
-  let delta = 0;
   for (let first = 0; first < count; first += run.span) {
     const n = Math.min(count - first, run.span);
     const { words, base } = run.words(first, n);
@@ -114,28 +142,25 @@ function validateTces(
       if ((lo & loMask) !== 0 || (hi & hiMask) !== 0) return H_TOO_HARD;
       if (hi !== cHi || lo < cLoFirst || lo > cLoLast) {
         if (hi >= HI_LIMIT) return H_TOO_HARD;
-        const gpa = hi * TWO32 + (lo - perms);
-        if (gpa < cs || gpa >= ce) {
-          const s = slots.find(gpa);
-          if (s === undefined) return H_TOO_HARD;
-          cs = s.gpaStart;
-          ce = s.gpaEnd;
-          delta = s.uaDelta;
-        }
-        const wordBase = hi * TWO32;
+        const s = slots.find(hi * TWO32 + (lo - perms));
+        if (s === undefined) return H_TOO_HARD;
+        wordRange(s.gpaStart, s.gpaEnd, hi, 1, slotRange, 0);
         cHi = hi;
-        cLoFirst = (Math.max(cs, wordBase) - wordBase) >>> 0;
-        cLoLast = (Math.min(ce, wordBase + TWO32) - 1 - wordBase) >>> 0;
+        cLoFirst = slotRange[0]!;
+        cLoLast = slotRange[1]!;
+        splitOffset(s.uaDelta, offset);
       }
       if (nTargets === 0) continue;
-      const ua = hi * TWO32 + (lo - perms) + delta;
+      const uaLo = (lo - perms + offset[0]!) >>> 0;
+      const uaHi = (hi + offset[1]! + (uaLo < offset[0]! ? 1 : 0)) >>> 0;
       for (let t = 0; t < nTargets; t++) {
-        const len = hwPage[t]!;
-        if (ua >= spanStart[t]! && ua + len <= spanEnd[t]!) continue;
-        const span = targets[t]!.preregisteredSpan(ua, len);
+        const k = 3 * t;
+        if (uaHi === spans[k] && uaLo >= spans[k + 1]! && uaLo <= spans[k + 2]!) continue;
+        const ua = uaHi * TWO32 + uaLo;
+        const span = targets[t]!.preregisteredSpan(ua, hwPage[t]!);
         if (span === undefined) return H_TOO_HARD;
-        spanStart[t] = span.start;
-        spanEnd[t] = span.end;
+        spans[k] = uaHi;
+        wordRange(span.start, span.end, uaHi, hwPage[t]!, spans, k + 1);
       }
     }
   }
@@ -151,6 +176,7 @@ function mapIntoTarget(
   slots: MemorySlots, pageShift: number, target: HwTarget, run: Words, from: number, first: number, count: number,
 ): number {
   const sub = 2 ** (pageShift - target.pageShift);
+  if (sub === 1) return mapSamePageSize(slots, target, run, from, first, count);
   const hwPage = 2 ** target.pageShift;
   const hwBase = first * sub;
   let flushed = 0; // hardware entries written so far (relative to hwBase)
@@ -200,6 +226,61 @@ function mapIntoTarget(
   if (staged !== 0) {
     const written = target.write(hwBase + flushed, scratch, staged);
     if (written < staged) return Math.floor((flushed + written) / sub);
+  }
+  return count;
+}
+
+/**
+ * mapIntoTarget when guest and hardware pages are the same size (one hardware entry per guest
+ * entry), with 32-bit integer arithmetic only: hardware words = guest words + (ua - gpa) of the
+ * slot, permissions upgraded (write-only → read-write).
+ */
+function mapSamePageSize(slots: MemorySlots, target: HwTarget, run: Words, from: number, first: number, count: number): number {
+  let cHi = 0;
+  let cLoFirst = 1;
+  let cLoLast = 0;
+  let dLo = 0;
+  let dHi = 0;
+  let staged = 0;
+  let flushed = 0;
+  for (let done = 0; done < count; done += run.span) {
+    const n = Math.min(count - done, run.span);
+    const { words, base } = run.words(from + done, n);
+    const end = base + 2 * n;
+    for (let w = base; w < end; w += 2) {
+      if (staged === HW_CHUNK) {
+        const written = target.write(first + flushed, scratch, staged);
+        if (written < staged) return flushed + written;
+        flushed += staged;
+        staged = 0;
+      }
+      const lo = words[w]!;
+      const perms = lo & 3;
+      if (perms === 0) {
+        scratch[2 * staged] = 0;
+        scratch[2 * staged + 1] = 0;
+      } else {
+        const hi = words[w + 1]!;
+        if (hi !== cHi || lo < cLoFirst || lo > cLoLast) {
+          const s = slots.find(hi * TWO32 + (lo - perms))!; // validated in pass 1
+          wordRange(s.gpaStart, s.gpaEnd, hi, 1, slotRange, 0);
+          cHi = hi;
+          cLoFirst = slotRange[0]!;
+          cLoLast = slotRange[1]!;
+          splitOffset(s.uaDelta, offset);
+          dLo = offset[0]!;
+          dHi = offset[1]!;
+        }
+        const uaLo = (lo - perms + dLo) >>> 0;
+        scratch[2 * staged] = uaLo | perms | (perms >> 1);
+        scratch[2 * staged + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
+      }
+      staged++;
+    }
+  }
+  if (staged !== 0) {
+    const written = target.write(first + flushed, scratch, staged);
+    if (written < staged) return flushed + written;
   }
   return count;
 }

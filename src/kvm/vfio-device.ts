@@ -8,8 +8,8 @@
  * per (group, hardware window): DEL drops the group's links in every table of the VM; a link whose
  * window is removed or whose group leaves the container is dropped by the table itself.
  */
+import { CLOSE_RANK, type KernelFile } from '../vfio/kernel-file.js';
 import { fail } from '../wire/errno.js';
-import { RANK_KVM_DEVICE } from './constants.js';
 import type { GuestTceTable } from './guest-tce-table.js';
 import type { LinkableGroup } from './hw-port.js';
 
@@ -24,8 +24,8 @@ interface GroupEntry {
   readonly release: () => void;
 }
 
-export class KvmVfioDevice {
-  readonly closeRank = RANK_KVM_DEVICE;
+export class KvmVfioDevice implements KernelFile {
+  readonly closeRank = CLOSE_RANK.kvmDevice;
   readonly #files = new Map<object, GroupEntry>();
   #owner: DeviceOwner | undefined;
 

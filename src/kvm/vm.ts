@@ -5,12 +5,13 @@
  * Lifetime follows the kernel's references: the VM fd, every TCE table fd and the VFIO device fd
  * each hold the VM; it is destroyed when the last of them closes.
  */
+import { CLOSE_RANK, type KernelFile } from '../vfio/kernel-file.js';
 import { fail } from '../wire/errno.js';
 import {
   H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE, KVM_CAP_DEVICE_CTRL, KVM_CAP_NR_MEMSLOTS,
   KVM_CAP_PPC_ENABLE_HCALL, KVM_CAP_SPAPR_MULTITCE, KVM_CAP_SPAPR_TCE, KVM_CAP_SPAPR_TCE_64,
   KVM_CAP_SPAPR_TCE_VFIO, KVM_CAP_USER_MEMORY, KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_VFIO, KVM_USER_MEM_SLOTS,
-  KVM_VM_PPC_HV, RANK_VM, TCE_MAX_PAGE_SHIFT, TCE_MIN_PAGE_SHIFT,
+  KVM_VM_PPC_HV, TCE_MAX_PAGE_SHIFT, TCE_MIN_PAGE_SHIFT,
 } from './constants.js';
 import { GuestTceTable, tablePages, type TableOwner } from './guest-tce-table.js';
 import { MemorySlots, type MemoryRegion } from './memslots.js';
@@ -54,8 +55,8 @@ export interface SpaprTceArgs {
 
 const U64_MAX = (1n << 64n) - 1n;
 
-export class Vm implements TableOwner, DeviceOwner {
-  readonly closeRank = RANK_VM;
+export class Vm implements KernelFile, TableOwner, DeviceOwner {
+  readonly closeRank = CLOSE_RANK.vm;
   readonly type: number;
   readonly hostPageShift: number;
   readonly memslots: MemorySlots;

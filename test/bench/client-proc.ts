@@ -153,4 +153,6 @@ const result =
   : args.kind === 'batch-linked' ? await batch(true)
   : await hput();
 send({ result });
-process.exit(0);
+// Leave on our own once the report is out (an explicit exit could drop it, or a --cpu-prof file).
+process.disconnect?.();
+setTimeout(() => process.exit(0), 5000).unref();

@@ -176,6 +176,40 @@ describe('propagation to the hardware table', () => {
     expect(a.prereg[0]!.mapped).toBe(b.prereg[0]!.mapped);
   });
 
+  it('same page size, user address below the guest address, unaligned source: same as one by one', () => {
+    const mk = () => {
+      const mm = new FakeMm();
+      const vm = new Vm(1, 16, mm);
+      // gpa 0x1_0000_0000.. backed by ua 0x8000_0000..: ua - gpa is negative
+      vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 1n << 32n, memorySize: BigInt(64 * MiB), userspaceAddr: 0x8000_0000n });
+      const table = vm.createSpaprTce64({ liobn: LIOBN, pageShift: 16, flags: 0, offset: BUS >> 16n, size: 0x800n });
+      const prereg = [{ ua: 0x8000_0000, size: 64 * MiB, mapped: 0 }];
+      const window = new FakeWindow(prereg, 16, BUS, 1n << 32n);
+      const group = new FakeGroup({ windows: [window] });
+      const device = vm.createDevice(4, 0)!;
+      device.addGroup(group);
+      device.setSpaprTce(group.identity, table);
+      return { vm, table, window, prereg };
+    };
+    const a = mk();
+    const b = mk();
+    const tces = Array.from({ length: 0x600 }, (_, i) => (i % 5 === 0 ? 0n : ((1n << 32n) + (BigInt(i % 1000) << 16n)) | BigInt(1 + (i % 3))));
+    const src = new Uint8Array(tces.length * 8 + 1);
+    src.set(bytesOf(tces), 1);
+    expect(tcePutBatch(a.vm, LIOBN, ioba(0x100, 16), src, 1, tces.length)).toEqual({ ret: H_SUCCESS, written: tces.length });
+    tces.forEach((t, i) => expect(hPutTce(b.vm, LIOBN, ioba(0x100 + i, 16), t)).toBe(H_SUCCESS));
+    expect(a.window.table.get(0x101)).toBe(BigInt(0x8000_0000 + 0x10000) | 3n); // W-only upgraded
+    expect(a.window.table.get(0x100 + 3)).toBe(BigInt(0x8000_0000 + 0x30000) | 1n);
+    for (const s of [a, b]) expect(s.prereg[0]!.mapped).toBe(tces.filter((t) => t !== 0n).length);
+    const dump = (t: { readLE(i: number, n: number, d: Uint8Array, o: number): void }, n: number) => {
+      const d = new Uint8Array(n * 8);
+      t.readLE(0, n, d, 0);
+      return d;
+    };
+    expect(Buffer.compare(dump(a.table, 0x800), dump(b.table, 0x800))).toBe(0);
+    expect(Buffer.compare(dump(a.window.table, 0x800), dump(b.window.table, 0x800))).toBe(0);
+  });
+
   it('two groups of one container write the shared window once', () => {
     const s = setup();
     const g2 = new FakeGroup(s.container);

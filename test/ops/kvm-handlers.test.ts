@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
-import { RANK_KVM_DEVICE, RANK_KVM_TCE_TABLE, RANK_VM } from '../../src/kvm/constants.js';
+import { GuestTceTable } from '../../src/kvm/guest-tce-table.js';
+import { KvmVfioDevice } from '../../src/kvm/vfio-device.js';
+import { Vm } from '../../src/kvm/vm.js';
 import { createOpContext, createSystem, destroyOpContext, type MsgpackHandler, type OpContext, type System } from '../../src/ops/context.js';
 import { CLOSE_RANK } from '../../src/ops/handles.js';
 import { HANDLERS } from '../../src/ops/index.js';
@@ -79,8 +81,13 @@ function setup(o: { sttShift?: number } = {}) {
 }
 
 describe('KVM ops in process', () => {
-  it('close ranks agree with CLOSE_RANK', () => {
-    expect([RANK_KVM_DEVICE, RANK_KVM_TCE_TABLE, RANK_VM]).toEqual([CLOSE_RANK.kvmDevice, CLOSE_RANK.kvmTceTable, CLOSE_RANK.vm]);
+  it('KVM handles close in the kernel order', () => {
+    const s = setup();
+    const rank = (fd: number) => s.ctx.handles.peek(fd)!.closeRank;
+    expect(s.ctx.handles.peek(s.vm)).toBeInstanceOf(Vm);
+    expect(s.ctx.handles.peek(s.table)).toBeInstanceOf(GuestTceTable);
+    expect(s.ctx.handles.peek(s.device)).toBeInstanceOf(KvmVfioDevice);
+    expect([rank(s.device), rank(s.table), rank(s.vm)]).toEqual([CLOSE_RANK.kvmDevice, CLOSE_RANK.kvmTceTable, CLOSE_RANK.vm]);
   });
 
   it('KVM_CHECK_EXTENSION with and without a VM fd', () => {
