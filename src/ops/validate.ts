@@ -63,6 +63,17 @@ export function decodeField(type: FieldType, v: unknown, field: string): unknown
   }
 }
 
+const NAMES = new WeakMap<OpSpec, ReadonlySet<string>>();
+
+function fieldNames(spec: OpSpec): ReadonlySet<string> {
+  let names = NAMES.get(spec);
+  if (names === undefined) {
+    names = new Set(spec.request.map((f: FieldSpec) => f.name));
+    NAMES.set(spec, names);
+  }
+  return names;
+}
+
 /**
  * Checks a decoded MessagePack payload against `spec.request`: a map with only known keys, every
  * required field present and every present field of its type. Nil counts as absent.
@@ -72,8 +83,8 @@ export function decodeRequest(spec: OpSpec, payload: unknown): Record<string, un
     throw new VphbError('EINVAL', `${spec.name}: payload must be a MessagePack map, got ${describe(payload)}`);
   }
   const input = payload as Record<string, unknown>;
-  const known = new Map<string, FieldSpec>(spec.request.map((f) => [f.name, f]));
-  for (const key of Object.keys(input)) {
+  const known = fieldNames(spec);
+  for (const key in input) {
     if (!known.has(key)) throw invalid(key, `unknown field for ${spec.name}`);
   }
   const out: Record<string, unknown> = {};

@@ -23,6 +23,8 @@ export interface SessionLimits {
   maxInflight: number;
   /** Unflushed reply bytes above which the session stops reading. */
   writeHighWater: number;
+  /** Replies coalesced into one write at most, while a received chunk is still being executed. */
+  replyBatch: number;
 }
 
 export interface SessionOptions extends ConnectionOptions {
@@ -220,6 +222,9 @@ export class Session implements FrameHandler {
     this.#out.push({ head, payload });
     this.#outBytes += HEADER_SIZE + payload.length;
     this.#unflushed++;
+    // Hand replies over in groups while a long pipelined chunk is still being executed, so the
+    // peer can work on the first replies while later commands run (both sides overlap).
+    if (this.#out.length >= this.#opts.limits.replyBatch) this.#flush();
   }
 
   #flush(): void {

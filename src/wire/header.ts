@@ -35,12 +35,21 @@ export function readHeader(buf: Uint8Array, offset = 0): FrameHeader {
 }
 
 export function writeHeader(buf: Uint8Array, offset: number, h: FrameHeader): void {
-  const v = new DataView(buf.buffer, buf.byteOffset + offset, HEADER_SIZE);
-  v.setUint16(0, h.msgId, true);
-  v.setUint16(2, h.command, true);
-  v.setUint32(4, h.size, true);
-  v.setUint32(8, h.flags, true);
-  v.setUint32(12, h.error, true);
+  const o = offset;
+  buf[o] = h.msgId;
+  buf[o + 1] = h.msgId >>> 8;
+  buf[o + 2] = h.command;
+  buf[o + 3] = h.command >>> 8;
+  writeU32(buf, o + 4, h.size);
+  writeU32(buf, o + 8, h.flags);
+  writeU32(buf, o + 12, h.error);
+}
+
+function writeU32(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = v;
+  buf[o + 1] = v >>> 8;
+  buf[o + 2] = v >>> 16;
+  buf[o + 3] = v >>> 24;
 }
 
 /** One frame as a single Buffer: header followed by `payload` (copied once). */

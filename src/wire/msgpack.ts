@@ -10,6 +10,7 @@
  */
 import { Packr } from 'msgpackr';
 import { VphbError } from './errno.js';
+import { decodeSubset } from './msgpack-decode.js';
 
 const packr = new Packr({
   useRecords: false,
@@ -19,34 +20,61 @@ const packr = new Packr({
   int64AsType: 'bigint',
 });
 
-/** Decoding keeps maps as Map so that non-string keys can be refused rather than coerced. */
-const unpackr = new Packr({
-  useRecords: false,
-  mapsAsObjects: false,
-  int64AsType: 'bigint',
-});
 
 const U32_MAX = 0xffff_ffff;
 const U64_LIMIT = 1n << 64n;
 const S64_MIN = -(1n << 63n);
 
-/** Recursively rewrites integers so msgpackr picks a MessagePack integer encoding for each. */
+function normaliseInteger(value: bigint | number): bigint | number {
+  if (typeof value === 'bigint') {
+    if (value >= U64_LIMIT || value < S64_MIN) {
+      throw new VphbError('EOVERFLOW', `integer ${value} does not fit 64 bits`);
+    }
+    return value >= -0x8000_0000n && value <= BigInt(U32_MAX) ? Number(value) : value;
+  }
+  return Number.isInteger(value) && (value > U32_MAX || value < -0x8000_0000) ? BigInt(value) : value;
+}
+
+/**
+ * Recursively rewrites integers so msgpackr picks a MessagePack integer encoding for each.
+ * Returns its argument itself when nothing needs rewriting (the common case of small replies),
+ * and copies only the containers on the path to a value that changes.
+ */
 export function normaliseForWire(value: unknown): unknown {
   switch (typeof value) {
     case 'bigint':
-      if (value >= U64_LIMIT || value < S64_MIN) {
-        throw new VphbError('EOVERFLOW', `integer ${value} does not fit 64 bits`);
-      }
-      return value >= -0x8000_0000n && value <= BigInt(U32_MAX) ? Number(value) : value;
     case 'number':
-      if (Number.isInteger(value) && (value > U32_MAX || value < -0x8000_0000)) return BigInt(value);
-      return value;
+      return normaliseInteger(value);
     case 'object': {
       if (value === null || value instanceof Uint8Array) return value;
-      if (Array.isArray(value)) return value.map(normaliseForWire);
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = normaliseForWire(v);
-      return out;
+      if (Array.isArray(value)) {
+        let out: unknown[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          const n = normaliseForWire(v);
+          if (n !== v && out === undefined) out = value.slice(0, i);
+          if (out !== undefined) out.push(n);
+        }
+        return out ?? value;
+      }
+      const obj = value as Record<string, unknown>;
+      // Anything but a plain object (Date, Map, Set, class instances) goes out as the plain map of
+      // its own enumerable members, never as one of msgpackr's ext types.
+      let out: Record<string, unknown> | undefined = Object.getPrototypeOf(obj) === Object.prototype ? undefined : {};
+      for (const k in obj) {
+        const v = obj[k];
+        const n = v === undefined ? undefined : normaliseForWire(v);
+        // An undefined member is dropped, so it also forces a copy.
+        if ((n !== v || v === undefined) && out === undefined) {
+          out = {};
+          for (const k2 in obj) {
+            if (k2 === k) break;
+            if (obj[k2] !== undefined) out[k2] = obj[k2];
+          }
+        }
+        if (out !== undefined && n !== undefined) out[k] = n;
+      }
+      return out ?? value;
     }
     default:
       return value;
@@ -60,44 +88,15 @@ export function encodePayload(value: unknown): Buffer {
 
 /**
  * Decodes one MessagePack value that must fill `bytes` exactly, restricted to the interoperable
- * subset: maps become plain objects and must have string keys; ext types (timestamps, msgpackr's
- * undefined, records) and the never-used byte 0xc1 are refused. `bin` values come back as views
- * into `bytes` (no copy). Malformed input is an EINVAL VphbError, never a crash.
+ * subset (see msgpack-decode.ts): maps come back as plain objects with string keys, `bin` values
+ * as views into `bytes` (no copy). Malformed input is an EINVAL VphbError, never a crash.
  */
 export function decodePayload(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) return {};
-  let value: unknown;
   try {
-    value = unpackr.unpack(bytes);
+    return decodeSubset(bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new VphbError('EINVAL', `malformed MessagePack payload: ${why}`);
   }
-  return toSubset(value, '$');
-}
-
-function toSubset(v: unknown, path: string): unknown {
-  switch (typeof v) {
-    case 'boolean':
-    case 'number':
-    case 'bigint':
-    case 'string':
-      return v;
-    case 'object':
-      if (v === null || v instanceof Uint8Array) return v;
-      if (Array.isArray(v)) return v.map((x, i) => toSubset(x, `${path}[${i}]`));
-      if (v instanceof Map) {
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of v) {
-          if (typeof k !== 'string') throw new VphbError('EINVAL', `MessagePack map at ${path} has a non-string key`);
-          if (k === '__proto__') throw new VphbError('EINVAL', `MessagePack map at ${path} has the reserved key __proto__`);
-          out[k] = toSubset(x, `${path}.${k}`);
-        }
-        return out;
-      }
-      break;
-    default:
-      break;
-  }
-  throw new VphbError('EINVAL', `MessagePack value at ${path} is outside the supported subset (ext type or reserved byte)`);
 }
