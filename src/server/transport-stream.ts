@@ -4,7 +4,6 @@ import { FrameDecoder } from '../wire/frame-decoder.js';
 import type { FrameHandler, OutFrame, Transport, TransportKind } from './transport.js';
 
 const COALESCE_LIMIT = 64 * 1024;
-const EMPTY = Buffer.alloc(0);
 
 export class StreamTransport implements Transport {
   readonly kind: TransportKind;
@@ -13,6 +12,7 @@ export class StreamTransport implements Transport {
   readonly #decoder: FrameDecoder;
   #handler: FrameHandler | undefined;
   #paused = false;
+  #flushWaiters: (() => void)[] = [];
 
   constructor(socket: Socket, kind: TransportKind, maxFrameSize: number) {
     this.kind = kind;
@@ -65,17 +65,36 @@ export class StreamTransport implements Transport {
         off += f.head.copy(buf, off);
         off += f.payload.copy(buf, off);
       }
-      socket.write(buf, () => onFlushed());
-      return;
+      socket.write(buf);
+    } else {
+      // Large replies (table reads): no copy, one writev.
+      socket.cork();
+      for (const f of frames) {
+        socket.write(f.head);
+        socket.write(f.payload);
+      }
+      socket.uncork();
     }
-    // Large replies (table reads): no copy, one writev.
-    socket.cork();
-    for (const f of frames) {
-      socket.write(f.head);
-      socket.write(f.payload);
+    // Usually the kernel takes the bytes at once: report the flush now rather than through a
+    // write callback (one fewer tick per batch); otherwise when the socket drains.
+    if (socket.writableLength === 0) onFlushed();
+    else this.#afterDrain(onFlushed);
+  }
+
+  #afterDrain(cb: () => void): void {
+    this.#flushWaiters.push(cb);
+    if (this.#flushWaiters.length === 1) {
+      const socket = this.#socket;
+      const settle = (): void => {
+        socket.off('drain', settle);
+        socket.off('close', settle);
+        const waiters = this.#flushWaiters;
+        this.#flushWaiters = [];
+        for (const w of waiters) w();
+      };
+      socket.on('drain', settle);
+      socket.on('close', settle);
     }
-    socket.write(EMPTY, () => onFlushed());
-    socket.uncork();
   }
 
   get bufferedBytes(): number {
