@@ -63,7 +63,7 @@ const text = lines.join('\n');
 
 // The op reference section of PROTOCOL.md.
 const fieldCell = (f) => `\`${f.name}\`${f.optional ? '?' : ''} ${f.type}${f.offset !== undefined ? ` @${f.offset}` : ''}`;
-const ref = ['## 10. Op reference', '', 'Generated from `protocol/ops.json`. `?` marks an optional field; `@N` a raw layout offset.', ''];
+const ref = ['## 11. Op reference', '', 'Generated from `protocol/ops.json`. `?` marks an optional field; `@N` a raw layout offset.', ''];
 for (const o of registry.ops) {
   ref.push(`### ${o.name} (${o.code}, 0x${o.code.toString(16)})${o.payload === 'raw' ? ' — raw' : ''}`, '', o.doc, '');
   ref.push(`- request: ${o.request.length ? o.request.map(fieldCell).join(', ') : '(empty)'}`);

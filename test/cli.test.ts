@@ -118,4 +118,24 @@ describe('examples', () => {
     // Run twice: the teardown released the group for the next user.
     expect(spawnSync(process.execPath, ['dist/examples/vfio-v2.js', socket, '2'], { encoding: 'utf8' }).status).toBe(0);
   });
+
+  it('kvm-link links a KVM table to a VFIO window and drives hcalls and the fast path', () => {
+    const want = [
+      'H_PUT_TCE ret 0',
+      'DMA to 0x800000000000010 -> user address 0x7fff00010010',
+      'H_PUT_TCE_INDIRECT before enabling: ret 9999',
+      'H_PUT_TCE_INDIRECT after enabling: ret 0',
+      'TCE_PUT_BATCH ret 0 written 4096',
+      'table entry 4095 = 0xfff0003',
+      'H_GET_TCE ioba+4095 pages: 0xfff0003',
+      '',
+    ].join('\n');
+    for (let run = 0; run < 2; run++) {
+      // Twice: closing the first connection released the link, tables, window and group.
+      const r = spawnSync(process.execPath, ['dist/examples/kvm-link.js', socket, '3'], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(want);
+    }
+    expect(spawnSync(process.execPath, ['dist/examples/vfio-v2.js', socket, '2'], { encoding: 'utf8' }).status).toBe(0);
+  });
 });
