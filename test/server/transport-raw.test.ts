@@ -32,6 +32,18 @@ describe.each(['unix', 'tcp'] as const)('raw %s stream', (kind) => {
     c.destroy();
   });
 
+  it('TOPOLOGY lists the PHBs with 64-bit window starts as MessagePack integers', async () => {
+    const c = await RawConnection.open(target());
+    c.write(Buffer.concat([versionFrame(1, token), frame('TOPOLOGY', {}, 2)]));
+    const [, r] = await c.waitFrames(2);
+    expect(r!.header).toMatchObject({ msgId: 2, command: OP_CODES.TOPOLOGY, error: 0 });
+    const topo = r!.payload as { host_page_shift: number; phbs: { name: string; window_starts: unknown[] }[] };
+    expect(topo.host_page_shift).toBe(16);
+    expect(topo.phbs.map((p) => p.name)).toEqual(['phb0', 'phb1']);
+    expect(topo.phbs[0]!.window_starts).toEqual([0, 1n << 59n]);
+    c.destroy();
+  });
+
   it('a command before VERSION gets EPROTO and the connection is closed', async () => {
     const c = await RawConnection.open(target());
     c.write(frame('PING', {}, 3));

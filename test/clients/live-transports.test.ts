@@ -1,0 +1,38 @@
+/** The TypeScript client against a live server on each transport. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let ts: TestServer;
+beforeAll(async () => {
+  ts = await startTestServer({ tcp: true, ws: true });
+});
+afterAll(() => ts.close());
+
+const targets = (): [string, string][] => [
+  ['unix', ts.socketPath],
+  ['tcp', `tcp://${ts.tcp!.host}:${ts.tcp!.port}`],
+  ['ws', `ws://${ts.ws!.host}:${ts.ws!.port}`],
+];
+
+describe.each(['unix', 'tcp', 'ws'])('client over %s', (kind) => {
+  const target = (): string => targets().find(([k]) => k === kind)![1];
+
+  it('handshakes, pings, reads the topology and gets errnos', async () => {
+    const c = await ts.connect(target(), { token: ts.token });
+    expect(c.serverInfo).toMatchObject({ major: 1, minor: 0, server: 'vphb' });
+    expect(c.transport).toBe(kind);
+    expect(Buffer.from((await c.ping(Buffer.from('x'))).data!).toString()).toBe('x');
+    const topo = await c.topology();
+    expect(topo.phbs[0]!.window_starts).toEqual([0n, 1n << 59n]);
+    expect(topo.phbs[0]!.groups[0]).toEqual({ group: 1, pe: 1, devices: ['0000:01:00.0', '0000:01:00.1'] });
+    await expect(c.close(77)).rejects.toMatchObject({ code: 'EBADF', errno: 9 });
+    // 2,000 pipelined calls, ids wrapping is covered elsewhere; here every reply must match its call.
+    const replies = await Promise.all(Array.from({ length: 2000 }, (_, i) => c.ping(Buffer.from(String(i)))));
+    expect(replies.every((r, i) => Buffer.from(r.data!).toString() === String(i))).toBe(true);
+    await c.end();
+  });
+
+  it.skipIf(kind === 'unix')('a wrong token is EACCES', async () => {
+    await expect(ts.connect(target(), { token: 'wrong' })).rejects.toMatchObject({ code: 'EACCES' });
+  });
+});
