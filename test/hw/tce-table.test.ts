@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TceTable, tableGeometry, tableSizeBytes, type TceTableParams } from '../../src/hw/tce-table.js';
 import { VphbError } from '../../src/wire/errno.js';
+import { errno } from '../helpers/errors.js';
 
 const KiB = 1n << 10n;
 const MiB = 1n << 20n;
@@ -18,16 +19,6 @@ function params(over: Partial<TceTableParams> = {}): TceTableParams {
     maxLevelBytes: 16 << 20,
     ...over,
   };
-}
-
-function errnoOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VphbError) return e.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 describe('geometry', () => {
@@ -66,30 +57,30 @@ describe('geometry', () => {
 
 describe('create', () => {
   it('rejects levels 0, levels above the PHB maximum and sizes that are not powers of two (EINVAL)', () => {
-    expect(errnoOf(() => TceTable.create(params({ levels: 0 })))).toBe('EINVAL');
-    expect(errnoOf(() => TceTable.create(params({ levels: 2, maxLevels: 1 })))).toBe('EINVAL');
-    expect(errnoOf(() => TceTable.create(params({ levels: 6 })))).toBe('EINVAL');
-    expect(errnoOf(() => TceTable.create(params({ windowSize: 3n * GiB })))).toBe('EINVAL');
-    expect(errnoOf(() => TceTable.create(params({ windowSize: 0n })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ levels: 0 })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ levels: 2, maxLevels: 1 })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ levels: 6 })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ windowSize: 3n * GiB })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ windowSize: 0n })))).toBe('EINVAL');
   });
 
   it('rejects tables resolving bus bits >= 55 (EINVAL)', () => {
     // 1 TiB / 4K on 64K host pages: 3 levels of 13 bits + 12 = 51 fits, 4 levels = 64 does not.
-    expect(errnoOf(() => TceTable.create(params({ windowSize: TiB, levels: 3 })))).toBe('ok');
+    expect(errno(() => TceTable.create(params({ windowSize: TiB, levels: 3 })))).toBe('ok');
     expect(() => TceTable.create(params({ windowSize: TiB, levels: 4 }))).toThrow(/bus bit 55/);
     // Five levels can never fit under 55 bits with pages >= 4K.
-    expect(errnoOf(() => TceTable.create(params({ windowSize: 4n * GiB, levels: 5, hostPageShift: 12 })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ windowSize: 4n * GiB, levels: 5, hostPageShift: 12 })))).toBe('EINVAL');
     // Exactly 55 is rejected: 2^43 entries of 4K in one level = 43 + 12.
-    expect(errnoOf(() => TceTable.create(params({ windowSize: 1n << 55n, levels: 1, maxLevelBytes: 2 ** 31 })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ windowSize: 1n << 55n, levels: 1, maxLevelBytes: 2 ** 31 })))).toBe('EINVAL');
   });
 
   it('fails a level block bigger than the allocator provides with ENOMEM, after the bus-bit check', () => {
     // 1 TiB / 4K in one level: a 2 GiB block.
-    expect(errnoOf(() => TceTable.create(params({ windowSize: TiB, levels: 1 })))).toBe('ENOMEM');
+    expect(errno(() => TceTable.create(params({ windowSize: TiB, levels: 1 })))).toBe('ENOMEM');
     // 2^63 window in one level: both too many bus bits and too big: EINVAL wins.
-    expect(errnoOf(() => TceTable.create(params({ windowSize: 1n << 63n, levels: 1 })))).toBe('EINVAL');
+    expect(errno(() => TceTable.create(params({ windowSize: 1n << 63n, levels: 1 })))).toBe('EINVAL');
     // Exactly the limit is fine: 2^21 entries * 8 = 16 MiB.
-    expect(errnoOf(() => TceTable.create(params({ windowSize: 8n * GiB, levels: 1 })))).toBe('ok');
+    expect(errno(() => TceTable.create(params({ windowSize: 8n * GiB, levels: 1 })))).toBe('ok');
   });
 
   it('creates a 1 TiB window of 4K pages instantly, with only the top level', () => {
@@ -155,10 +146,10 @@ describe('multi-level storage', () => {
 
   it('rejects indexes outside the table (EINVAL)', () => {
     const t = TceTable.create(params());
-    expect(errnoOf(() => t.get(t.entries))).toBe('EINVAL');
-    expect(errnoOf(() => t.set(-1, 1n))).toBe('EINVAL');
-    expect(errnoOf(() => t.clear(t.entries - 1, 2))).toBe('EINVAL');
-    expect(errnoOf(() => t.get(1.5))).toBe('EINVAL');
+    expect(errno(() => t.get(t.entries))).toBe('EINVAL');
+    expect(errno(() => t.set(-1, 1n))).toBe('EINVAL');
+    expect(errno(() => t.clear(t.entries - 1, 2))).toBe('EINVAL');
+    expect(errno(() => t.get(1.5))).toBe('EINVAL');
   });
 });
 

@@ -3,34 +3,22 @@
  * propagation to the PHB (IOMMU_TRANSLATE), and every teardown order back to the accounting
  * baseline.
  */
+import { errno } from '../helpers/errors.js';
+import { call } from '../helpers/handlers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { GuestTceTable } from '../../src/kvm/guest-tce-table.js';
 import { KvmVfioDevice } from '../../src/kvm/vfio-device.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { createOpContext, createSystem, destroyOpContext, type MsgpackHandler, type OpContext, type System } from '../../src/ops/context.js';
+import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
 import { CLOSE_RANK } from '../../src/ops/handles.js';
 import { HANDLERS } from '../../src/ops/index.js';
-import type { MsgpackOpName, Replies, Requests } from '../../src/wire/ops.generated.js';
 
 const MiB = 1n << 20n;
 const UA = 0x7fff_0000_0000n;
 const LIOBN = 0x8000_0001n;
 const H_TOO_HARD = 9999;
 
-function call<K extends MsgpackOpName>(ctx: OpContext, op: K, req: Requests[K]): Replies[K] {
-  const h = HANDLERS[op] as MsgpackHandler<K> | undefined;
-  if (h === undefined) throw new Error(`no handler for ${op}`);
-  return h(ctx, req);
-}
-function errno(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'ok';
-}
 function batch(vmFd: number, liobn: bigint, ioba: bigint, tces: bigint[], o: { flags?: number; reserved?: number; extra?: number } = {}) {
   const p = new Uint8Array(32 + tces.length * 8 + (o.extra ?? 0));
   const dv = new DataView(p.buffer);

@@ -3,28 +3,13 @@
  * EBADFD in the kernel's order), IOMMU_TRANSLATE on group and device fds, and connection
  * teardown releasing everything.
  */
+import { errno } from '../helpers/errors.js';
+import { call } from '../helpers/handlers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
-import { createOpContext, createSystem, destroyOpContext, type MsgpackHandler, type OpContext, type System } from '../../src/ops/context.js';
-import { vfioHandlers } from '../../src/ops/vfio-handlers.js';
-import type { MsgpackOpName, Replies, Requests } from '../../src/wire/ops.generated.js';
+import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
 
 const MiB = 1n << 20n;
-
-function call<K extends MsgpackOpName>(ctx: OpContext, op: K, req: Requests[K]): Replies[K] {
-  const h = vfioHandlers[op] as MsgpackHandler<K> | undefined;
-  if (h === undefined) throw new Error(`no handler for ${op}`);
-  return h(ctx, req);
-}
-
-function errno(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'ok';
-}
 
 let system: System;
 const contexts: OpContext[] = [];

@@ -7,7 +7,7 @@ import type { GroupFile } from '../../src/vfio/group.js';
 import { Mm } from '../../src/vfio/locked-memory.js';
 import type { SpaprTceBackend } from '../../src/vfio/spapr-tce.js';
 import { Vfio } from '../../src/vfio/vfio.js';
-import { VphbError } from '../../src/wire/errno.js';
+export { errno, failure } from '../helpers/errors.js';
 
 export const KiB = 1n << 10n;
 export const MiB = 1n << 20n;
@@ -15,28 +15,6 @@ export const GiB = 1n << 30n;
 export const TiB = 1n << 40n;
 export const V1 = VFIO_SPAPR_TCE_IOMMU;
 export const V2 = VFIO_SPAPR_TCE_v2_IOMMU;
-
-/** The errno name a call fails with, or 'ok'. */
-export function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VphbError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
-
-/** The VphbError a call fails with. */
-export function failure(fn: () => unknown): VphbError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VphbError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 export interface World {
   host: Host;
