@@ -149,7 +149,7 @@ describe('Client calls', () => {
   });
 
   it('rejects calls in flight with ECONNRESET when the connection drops, then ENOTCONN', async () => {
-    const { client, conn } = await setup((r, c) => {
+    const { client, conn } = await setup((_r, c) => {
       if (conn.frames.length === 3) c.socket.destroy();
     });
     const calls = [client.ping(), client.topology()];

@@ -31,8 +31,11 @@ describe.each(['unix', 'tcp', 'ws'])('client over %s', (kind) => {
     expect(replies.every((r, i) => Buffer.from(r.data!).toString() === String(i))).toBe(true);
     await c.end();
   });
+});
 
-  it.skipIf(kind === 'unix')('a wrong token is EACCES', async () => {
-    await expect(ts.connect(target(), { token: 'wrong' })).rejects.toMatchObject({ code: 'EACCES' });
+describe.each(['tcp', 'ws'])('token over %s', (kind) => {
+  it('a wrong token is EACCES', async () => {
+    const target = targets().find(([k]) => k === kind)![1];
+    await expect(ts.connect(target, { token: 'wrong' })).rejects.toMatchObject({ code: 'EACCES' });
   });
 });
