@@ -10,10 +10,14 @@
  *   error with entries 0..i-1 applied.
  *
  * Entries are read as two u32 halves straight from the caller's bytes (a view into the received
- * frame): no copy of the run, no per-entry object or bigint (a run that is not 4-byte aligned,
- * which assembled frames never are, is staged through a small fixed buffer). Unlinked tables take
- * each host page's share with one `Uint8Array.set`. The hot loops test "same memory slot / same
- * preregistered span as the last entry" with 32-bit integer compares only.
+ * frame): no copy of the run, no per-entry object, closure or bigint. A 4-byte aligned run is read
+ * through a Uint32Array view, any other through a DataView (measured faster here than staging it
+ * through an aligned copy). Unlinked tables take each host page's share with one `Uint8Array.set`.
+ *
+ * The hot loops test "inside the cached range" with two 32-bit integer operations: the range is
+ * kept as (hi, first, span), the low words `lo` under high word `hi` with `(lo - first) >>> 0 <=
+ * span`, and only a miss goes to the slow path that looks the memory slot (and preregistered
+ * spans) up and refills the cache.
  */
 import { ADDRESS_LIMIT, H_SUCCESS, H_TOO_HARD } from './constants.js';
 import type { GuestTceTable } from './guest-tce-table.js';
@@ -31,72 +35,24 @@ const TWO32 = 4294967296;
 const INV_TWO32 = 1 / TWO32;
 /** `hi` at or above this puts the address at or above 2^52: in no memory slot. */
 const HI_LIMIT = ADDRESS_LIMIT / TWO32;
-/** Hardware entries staged per HwTarget.write call. */
+/** Hardware entries staged per HwTarget.write call (the staging buffer stays cache-sized). */
 const HW_CHUNK = 8192;
 const scratch = new Uint32Array(HW_CHUNK * 2);
-/** Entries per staging copy when the run is not 4-byte aligned (then only). */
-const UNALIGNED_CHUNK = 4096;
-const unalignedWords = new Uint32Array(UNALIGNED_CHUNK * 2);
-/** Per-call scratch of the (never re-entered) loops below. */
-const slotRange = new Uint32Array(2);
-const offset = new Uint32Array(2);
-const NO_SPANS = new Uint32Array(0);
+/** Cache refills of the loops below write (hi, first, span[, deltaLo, deltaHi]) here. */
+const cache = new Uint32Array(5);
 
 /**
- * The run's entries as u32 words (entry i = words[base + 2i], words[base + 2i + 1]), for entries
- * [first, first + n). Aligned runs (frames are assembled 8-byte aligned) are viewed in place, the
- * whole run at once; an unaligned run is staged through a small fixed buffer, UNALIGNED_CHUNK
- * entries at a time.
+ * Caches the gpa range [start, last] (inclusive, both multiples of 4) restricted to high word
+ * `hi`, as the low words of TCEs (address | perms, perms in bits 0-1) it admits: (hi, first,
+ * span) in `cache`. Exact: `lo` is admitted iff `hi·2^32 + (lo & ~3)` lies in [start, last].
  */
-class Words {
-  readonly aligned: boolean;
-  /** Entries per window of `words()`: the whole run when aligned (a small integer, never Infinity:
-   * loop indexes derived from it must stay integers for the compiler). */
-  readonly span: number;
-  readonly #src: Uint8Array;
-  readonly #at: number;
-  readonly #view: Uint32Array | undefined;
-
-  constructor(src: Uint8Array, at: number, count: number) {
-    this.#src = src;
-    this.#at = at;
-    this.aligned = ((src.byteOffset + at) & 3) === 0;
-    this.#view = this.aligned ? new Uint32Array(src.buffer, src.byteOffset + at, count * 2) : undefined;
-    this.span = this.aligned ? Math.max(count, 1) : UNALIGNED_CHUNK;
-  }
-
-  /** Words holding entries [first, first + n) (n <= span), and the word index of entry `first`. */
-  words(first: number, n: number): { words: Uint32Array; base: number } {
-    if (this.#view !== undefined) return { words: this.#view, base: first * 2 };
-    const from = this.#at + first * 8;
-    new Uint8Array(unalignedWords.buffer).set(this.#src.subarray(from, from + n * 8));
-    return { words: unalignedWords, base: 0 };
-  }
-}
-
-/**
- * The low words `lo` under high word `hi` for which [addr, addr + len) lies in [start, end)
- * (addr = hi·2^32 + lo): [first, last], or first > last when none. Lets the hot loops test
- * "same range as the last entry" with 32-bit integer compares only.
- */
-function wordRange(start: number, end: number, hi: number, len: number, out: Uint32Array, i: number): void {
+function cacheRange(start: number, last: number, hi: number): void {
   const base = hi * TWO32;
   const first = Math.max(start, base) - base;
-  const last = Math.min(end - len, base + TWO32 - len) - base;
-  if (last < first || first >= TWO32) {
-    out[i] = 1;
-    out[i + 1] = 0;
-  } else {
-    out[i] = first;
-    out[i + 1] = last;
-  }
-}
-
-/** A signed offset (|d| < 2^53) as the two u32 words of its 64-bit two's complement. */
-function splitOffset(d: number, out: Uint32Array): void {
-  const hi = Math.floor(d / TWO32);
-  out[0] = d - hi * TWO32;
-  out[1] = hi >>> 0;
+  const end = Math.min(last, base + TWO32 - 4) - base + 3;
+  cache[0] = hi;
+  cache[1] = first;
+  cache[2] = end - first; // ≥ 3: the entry that caused the refill lies in the range
 }
 
 /** ioba_validate over the whole range: the first entry index (relative), or -1 for H_PARAMETER. */
@@ -108,179 +64,235 @@ export function iobaIndex(table: GuestTceTable, ioba: bigint, npages: bigint): n
   return Number(idx - table.offset);
 }
 
+// ---- pass 1 ------------------------------------------------------------------------------------
+
 /**
- * Pass 1 over `count` entries: H_SUCCESS or the code of the first bad entry. A TCE with
- * permissions must be aligned to the table page, in a memory slot, and (per linked hardware
- * table) its first hardware page must be preregistered.
+ * Pass 1's rules for one put: a TCE with permissions must be aligned to the table page, in a memory
+ * slot, and (per linked hardware table) its first hardware page must be preregistered.
  */
-function validateTces(
-  slots: MemorySlots, pageShift: number, targets: readonly HwTarget[], run: Words, count: number,
-): number {
-  // Address bits below the page (bits 2..pageShift-1) must be zero.
-  const loMask = pageShift >= 32 ? 0xffff_fffc : (2 ** pageShift - 1) & ~3;
-  const hiMask = pageShift > 32 ? 2 ** (pageShift - 32) - 1 : 0;
-  const nTargets = targets.length;
-  const hwPage = nTargets === 0 ? [] : targets.map((t) => 2 ** t.pageShift);
-  // Per target, the preregistered span the last entry fell in, as word ranges: [hi, first, last].
-  const spans = nTargets === 0 ? NO_SPANS : new Uint32Array(3 * nTargets);
-  for (let t = 0; t < nTargets; t++) spans[3 * t + 1] = 1;
-  // The slot the last entry fell in, as a range of low words under one high word (integer-only
-  // test for the common case), and its ua - gpa offset split in words. Starts empty; kept in
-  // uint32 range so the compiler keeps them integers.
-  let cHi = 0;
-  let cLoFirst = 1;
-  let cLoLast = 0;
-  for (let first = 0; first < count; first += run.span) {
-    const n = Math.min(count - first, run.span);
-    const { words, base } = run.words(first, n);
-    const end = base + 2 * n;
-    for (let w = base; w < end; w += 2) {
-      const lo = words[w]!;
-      const perms = lo & 3;
-      if (perms === 0) continue;
-      const hi = words[w + 1]!;
-      if ((lo & loMask) !== 0 || (hi & hiMask) !== 0) return H_TOO_HARD;
-      if (hi !== cHi || lo < cLoFirst || lo > cLoLast) {
-        if (hi >= HI_LIMIT) return H_TOO_HARD;
-        const s = slots.find(hi * TWO32 + (lo - perms));
-        if (s === undefined) return H_TOO_HARD;
-        wordRange(s.gpaStart, s.gpaEnd, hi, 1, slotRange, 0);
-        cHi = hi;
-        cLoFirst = slotRange[0]!;
-        cLoLast = slotRange[1]!;
-        splitOffset(s.uaDelta, offset);
-      }
-      if (nTargets === 0) continue;
-      const uaLo = (lo - perms + offset[0]!) >>> 0;
-      const uaHi = (hi + offset[1]! + (uaLo < offset[0]! ? 1 : 0)) >>> 0;
-      for (let t = 0; t < nTargets; t++) {
-        const k = 3 * t;
-        if (uaHi === spans[k] && uaLo >= spans[k + 1]! && uaLo <= spans[k + 2]!) continue;
-        const ua = uaHi * TWO32 + uaLo;
-        const span = targets[t]!.preregisteredSpan(ua, hwPage[t]!);
-        if (span === undefined) return H_TOO_HARD;
-        spans[k] = uaHi;
-        wordRange(span.start, span.end, uaHi, hwPage[t]!, spans, k + 1);
-      }
+class Admission {
+  /** Bits of the low word that must be zero (bits 2..pageShift-1). */
+  readonly alignMask: number;
+  /** Bits of the high word that must be zero (page shifts above 32). */
+  readonly #hiMask: number;
+  readonly #slots: MemorySlots;
+  readonly #targets: readonly HwTarget[];
+  readonly #hwPage: number[];
+
+  constructor(slots: MemorySlots, pageShift: number, targets: readonly HwTarget[]) {
+    this.alignMask = (pageShift >= 32 ? 0xffff_ffff : 2 ** pageShift - 1) & ~3;
+    this.#hiMask = pageShift > 32 ? 2 ** (pageShift - 32) - 1 : 0;
+    this.#slots = slots;
+    this.#targets = targets;
+    this.#hwPage = targets.map((t) => 2 ** t.pageShift);
+  }
+
+  /**
+   * The slow path of a TCE (hi, lo) with permissions, its low word aligned, outside the cached
+   * range: H_TOO_HARD, or H_SUCCESS with `cache` refilled with the gpa range under `hi` around
+   * it in which every page is in the same slot and (per target) in the same preregistered span,
+   * i.e. admitted without a lookup. (The cache pins `hi`, so the high word's alignment is checked
+   * here only.)
+   */
+  admit(hi: number, lo: number): number {
+    if ((hi & this.#hiMask) !== 0 || hi >= HI_LIMIT) return H_TOO_HARD;
+    const gpa = hi * TWO32 + (lo - (lo & 3));
+    const s = this.#slots.find(gpa);
+    if (s === undefined) return H_TOO_HARD;
+    let start = s.gpaStart;
+    let last = s.gpaEnd - 1;
+    for (let t = 0; t < this.#targets.length; t++) {
+      const len = this.#hwPage[t]!;
+      const span = this.#targets[t]!.preregisteredSpan(gpa + s.uaDelta, len);
+      if (span === undefined) return H_TOO_HARD;
+      start = Math.max(start, span.start - s.uaDelta);
+      last = Math.min(last, span.end - len - s.uaDelta);
     }
+    cacheRange(Math.ceil(start / 4) * 4, Math.floor(last / 4) * 4, hi);
+    return H_SUCCESS;
+  }
+}
+
+/** Empties the cached range: (hi 0, first 0, span 0) admits only lo 0, which has no permissions. */
+function resetCache(): void {
+  cache.fill(0);
+}
+
+/*
+ * The pass 1 loops scan while entries stay in the cached range, which is loop-invariant inside
+ * the inner loop (so the compiler keeps it in registers); an entry outside it leaves the inner
+ * loop for the slow path (Admission.admit), which refills the cache around it.
+ */
+
+/** Pass 1 over a 4-byte aligned run: `words[2i]`, `words[2i + 1]` are entry i's halves. */
+function validateWords(rules: Admission, words: Uint32Array, count: number): number {
+  const alignMask = rules.alignMask;
+  const end = 2 * count;
+  resetCache();
+  for (let w = 0; w < end; w += 2) {
+    const cHi = cache[0]!;
+    const cFirst = cache[1]!;
+    const cSpan = cache[2]!;
+    for (; w < end; w += 2) {
+      const lo = words[w]!;
+      if ((lo & 3) === 0) continue; // no permissions: stored as is, never checked
+      if ((lo & alignMask) !== 0) return H_TOO_HARD; // not aligned to the table page
+      if (words[w + 1] !== cHi || ((lo - cFirst) >>> 0) > cSpan) break;
+    }
+    if (w < end && rules.admit(words[w + 1]!, words[w]!) !== H_SUCCESS) return H_TOO_HARD;
   }
   return H_SUCCESS;
 }
 
+/** validateWords for a run at any byte alignment (a DataView over exactly its bytes). */
+function validateView(rules: Admission, view: DataView, count: number): number {
+  const alignMask = rules.alignMask;
+  const end = 8 * count;
+  resetCache();
+  for (let b = 0; b < end; b += 8) {
+    const cHi = cache[0]!;
+    const cFirst = cache[1]!;
+    const cSpan = cache[2]!;
+    for (; b < end; b += 8) {
+      const lo = view.getUint32(b, true);
+      if ((lo & 3) === 0) continue;
+      if ((lo & alignMask) !== 0) return H_TOO_HARD;
+      if (view.getUint32(b + 4, true) !== cHi || ((lo - cFirst) >>> 0) > cSpan) break;
+    }
+    if (b < end && rules.admit(view.getUint32(b + 4, true), view.getUint32(b, true)) !== H_SUCCESS) return H_TOO_HARD;
+  }
+  return H_SUCCESS;
+}
+
+/** A run's entries as u32 words, or undefined when it is not 4-byte aligned. */
+function wordsOf(src: Uint8Array, at: number, count: number): Uint32Array | undefined {
+  const offset = src.byteOffset + at;
+  return (offset & 3) === 0 ? new Uint32Array(src.buffer, offset, count * 2) : undefined;
+}
+
+// ---- pass 2, linked ------------------------------------------------------------------------------
+
+/** Entry `e` of the run (aligned words, or the DataView of an unaligned run): low word. */
+function loOf(words: Uint32Array | undefined, view: DataView, e: number): number {
+  return words !== undefined ? words[2 * e]! : view.getUint32(8 * e, true);
+}
+
+function hiOf(words: Uint32Array | undefined, view: DataView, e: number): number {
+  return words !== undefined ? words[2 * e + 1]! : view.getUint32(8 * e + 4, true);
+}
+
 /**
- * Writes guest entries [first, first + count) (run entries `from`..) into one hardware target.
- * Returns how many guest entries were completed; fewer than `count` = entry `result` failed
- * (partly written).
+ * Caches the slot holding the (validated) TCE (hi, lo): its range as in cacheRange plus its
+ * ua - gpa offset as two u32 words (64-bit two's complement) in cache[3], cache[4].
+ */
+function cacheSlot(slots: MemorySlots, hi: number, lo: number): number {
+  const s = slots.find(hi * TWO32 + (lo - (lo & 3)))!; // validated in pass 1
+  cacheRange(s.gpaStart, s.gpaEnd - 4, hi);
+  const dHi = Math.floor(s.uaDelta / TWO32);
+  cache[3] = s.uaDelta - dHi * TWO32;
+  cache[4] = dHi >>> 0;
+  return s.uaDelta;
+}
+
+/**
+ * Hardware entries of guest entries [from, from + n) when both tables have the same page size:
+ * `ua | perms` (write-only → read-write; 0 for entries without permissions) into `scratch`, with
+ * 32-bit integer arithmetic only (hardware words = guest words + the slot's ua - gpa).
+ */
+function stageSamePage(slots: MemorySlots, words: Uint32Array | undefined, view: DataView, from: number, n: number): void {
+  // The empty cache (hi 0, first 0, span 0) admits only lo 0, which has no permissions.
+  let cHi = 0;
+  let cFirst = 0;
+  let cSpan = 0;
+  let dLo = 0;
+  let dHi = 0;
+  for (let k = 0; k < n; k++) {
+    const lo = loOf(words, view, from + k);
+    const perms = lo & 3;
+    if (perms === 0) {
+      scratch[2 * k] = 0;
+      scratch[2 * k + 1] = 0;
+      continue;
+    }
+    const hi = hiOf(words, view, from + k);
+    if (hi !== cHi || ((lo - cFirst) >>> 0) > cSpan) {
+      cacheSlot(slots, hi, lo);
+      cHi = cache[0]!;
+      cFirst = cache[1]!;
+      cSpan = cache[2]!;
+      dLo = cache[3]!;
+      dHi = cache[4]!;
+    }
+    const uaLo = (lo - perms + dLo) >>> 0;
+    scratch[2 * k] = uaLo | perms | (perms >> 1);
+    scratch[2 * k + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
+  }
+}
+
+/**
+ * Writes guest entries [from, from + count) of the run into one hardware target from hardware
+ * entry `(index + from)·sub`, HW_CHUNK hardware entries per call. Returns how many guest entries
+ * were completed; fewer than `count` = entry `from + result` failed (partly written).
  */
 function mapIntoTarget(
-  slots: MemorySlots, pageShift: number, target: HwTarget, run: Words, from: number, first: number, count: number,
+  slots: MemorySlots, pageShift: number, target: HwTarget,
+  words: Uint32Array | undefined, view: DataView, index: number, from: number, count: number,
 ): number {
   const sub = 2 ** (pageShift - target.pageShift);
-  if (sub === 1) return mapSamePageSize(slots, target, run, from, first, count);
+  if (sub === 1) {
+    for (let done = 0; done < count; done += HW_CHUNK) {
+      const n = Math.min(HW_CHUNK, count - done);
+      stageSamePage(slots, words, view, from + done, n);
+      const written = target.write(index + from + done, scratch, n);
+      if (written < n) return done + written;
+    }
+    return count;
+  }
+  // Hardware pages smaller than the guest's: 2^Δshift hardware entries per guest entry.
   const hwPage = 2 ** target.pageShift;
-  const hwBase = first * sub;
+  const hwBase = (index + from) * sub;
   let flushed = 0; // hardware entries written so far (relative to hwBase)
   let staged = 0;
   let cs = 0;
   let ce = 0;
   let delta = 0;
-  for (let done = 0; done < count; done += run.span) {
-    const n = Math.min(count - done, run.span);
-    const { words, base } = run.words(from + done, n);
-    for (let e = 0; e < n; e++) {
-      const lo = words[base + 2 * e]!;
-      const perms = lo & 3;
-      let ua = 0;
-      let hwPerms = 0;
-      if (perms !== 0) {
-        const gpa = words[base + 2 * e + 1]! * TWO32 + (lo - perms);
-        if (gpa < cs || gpa >= ce) {
-          const s = slots.find(gpa)!; // validated in pass 1
-          cs = s.gpaStart;
-          ce = s.gpaEnd;
-          delta = s.uaDelta;
-        }
-        ua = gpa + delta;
-        hwPerms = perms === 2 ? 3 : perms;
+  for (let e = from; e < from + count; e++) {
+    const lo = loOf(words, view, e);
+    const perms = lo & 3;
+    let ua = 0;
+    if (perms !== 0) {
+      const gpa = hiOf(words, view, e) * TWO32 + (lo - perms);
+      if (gpa < cs || gpa >= ce) {
+        const s = slots.find(gpa)!; // validated in pass 1
+        cs = s.gpaStart;
+        ce = s.gpaEnd;
+        delta = s.uaDelta;
       }
-      for (let k = 0; k < sub; k++) {
-        if (staged === HW_CHUNK) {
-          const written = target.write(hwBase + flushed, scratch, staged);
-          if (written < staged) return Math.floor((flushed + written) / sub);
-          flushed += staged;
-          staged = 0;
-        }
-        if (perms === 0) {
-          scratch[staged * 2] = 0;
-          scratch[staged * 2 + 1] = 0;
-        } else {
-          const a = ua + k * hwPage;
-          const hi = Math.floor(a * INV_TWO32);
-          scratch[staged * 2] = (a - hi * TWO32) | hwPerms;
-          scratch[staged * 2 + 1] = hi;
-        }
-        staged++;
-      }
+      ua = gpa + delta;
     }
-  }
-  if (staged !== 0) {
-    const written = target.write(hwBase + flushed, scratch, staged);
-    if (written < staged) return Math.floor((flushed + written) / sub);
-  }
-  return count;
-}
-
-/**
- * mapIntoTarget when guest and hardware pages are the same size (one hardware entry per guest
- * entry), with 32-bit integer arithmetic only: hardware words = guest words + (ua - gpa) of the
- * slot, permissions upgraded (write-only → read-write).
- */
-function mapSamePageSize(slots: MemorySlots, target: HwTarget, run: Words, from: number, first: number, count: number): number {
-  let cHi = 0;
-  let cLoFirst = 1;
-  let cLoLast = 0;
-  let dLo = 0;
-  let dHi = 0;
-  let staged = 0;
-  let flushed = 0;
-  for (let done = 0; done < count; done += run.span) {
-    const n = Math.min(count - done, run.span);
-    const { words, base } = run.words(from + done, n);
-    const end = base + 2 * n;
-    for (let w = base; w < end; w += 2) {
+    const hwPerms = perms === 2 ? 3 : perms;
+    for (let k = 0; k < sub; k++) {
       if (staged === HW_CHUNK) {
-        const written = target.write(first + flushed, scratch, staged);
-        if (written < staged) return flushed + written;
+        const written = target.write(hwBase + flushed, scratch, staged);
+        if (written < staged) return Math.floor((flushed + written) / sub);
         flushed += staged;
         staged = 0;
       }
-      const lo = words[w]!;
-      const perms = lo & 3;
       if (perms === 0) {
-        scratch[2 * staged] = 0;
-        scratch[2 * staged + 1] = 0;
+        scratch[staged * 2] = 0;
+        scratch[staged * 2 + 1] = 0;
       } else {
-        const hi = words[w + 1]!;
-        if (hi !== cHi || lo < cLoFirst || lo > cLoLast) {
-          const s = slots.find(hi * TWO32 + (lo - perms))!; // validated in pass 1
-          wordRange(s.gpaStart, s.gpaEnd, hi, 1, slotRange, 0);
-          cHi = hi;
-          cLoFirst = slotRange[0]!;
-          cLoLast = slotRange[1]!;
-          splitOffset(s.uaDelta, offset);
-          dLo = offset[0]!;
-          dHi = offset[1]!;
-        }
-        const uaLo = (lo - perms + dLo) >>> 0;
-        scratch[2 * staged] = uaLo | perms | (perms >> 1);
-        scratch[2 * staged + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
+        const a = ua + k * hwPage;
+        const hi = Math.floor(a * INV_TWO32);
+        scratch[staged * 2] = (a - hi * TWO32) | hwPerms;
+        scratch[staged * 2 + 1] = hi;
       }
       staged++;
     }
   }
   if (staged !== 0) {
-    const written = target.write(first + flushed, scratch, staged);
-    if (written < staged) return flushed + written;
+    const written = target.write(hwBase + flushed, scratch, staged);
+    if (written < staged) return Math.floor((flushed + written) / sub);
   }
   return count;
 }
@@ -292,6 +304,8 @@ function clearEntry(table: GuestTceTable, targets: readonly HwTarget[], index: n
   }
 }
 
+// ---- the put -------------------------------------------------------------------------------------
+
 /**
  * Puts `count` entries (little-endian u64 at byte `at` of `src`) into `table` from entry `index`
  * (relative to the window; the caller has checked the range). Two passes, as described above.
@@ -300,32 +314,28 @@ export function putTces(
   slots: MemorySlots, table: GuestTceTable, index: number, src: Uint8Array, at: number, count: number,
 ): PutResult {
   const targets = table.targets();
-  const run = new Words(src, at, count);
-  const rc = validateTces(slots, table.pageShift, targets, run, count);
+  const rules = new Admission(slots, table.pageShift, targets);
+  const words = wordsOf(src, at, count);
+  const view = new DataView(src.buffer, src.byteOffset + at, count * 8);
+  const rc = words !== undefined ? validateWords(rules, words, count) : validateView(rules, view, count);
   if (rc !== H_SUCCESS) return { ret: rc, written: 0 };
   if (targets.length === 0) {
     table.writeLE(index, src, at, count);
     return { ret: H_SUCCESS, written: count };
   }
   if (targets.length === 1) {
-    // One hardware table: chunks of entries, the hardware first, then the guest view.
-    const target = targets[0]!;
-    const per = Math.max(1, Math.floor(HW_CHUNK / 2 ** (table.pageShift - target.pageShift)));
-    for (let done = 0; done < count; done += per) {
-      const n = Math.min(per, count - done);
-      const ok = mapIntoTarget(slots, table.pageShift, target, run, done, index + done, n);
-      table.writeLE(index + done, src, at + done * 8, ok);
-      if (ok < n) {
-        clearEntry(table, targets, index + done + ok);
-        return { ret: H_TOO_HARD, written: done + ok };
-      }
-    }
-    return { ret: H_SUCCESS, written: count };
+    // One hardware table: the hardware first (all of it, or up to the failing entry), then the
+    // guest view of what the hardware took.
+    const ok = mapIntoTarget(slots, table.pageShift, targets[0]!, words, view, index, 0, count);
+    table.writeLE(index, src, at, ok);
+    if (ok === count) return { ret: H_SUCCESS, written: count };
+    clearEntry(table, targets, index + ok);
+    return { ret: H_TOO_HARD, written: ok };
   }
   // Several hardware tables: entry by entry, every table, then the guest view.
   for (let i = 0; i < count; i++) {
     for (const target of targets) {
-      if (mapIntoTarget(slots, table.pageShift, target, run, i, index + i, 1) !== 1) {
+      if (mapIntoTarget(slots, table.pageShift, target, words, view, index, i, 1) !== 1) {
         clearEntry(table, targets, index + i);
         return { ret: H_TOO_HARD, written: i };
       }

@@ -16,8 +16,13 @@ import type { SpaprTceBackend } from '../vfio/spapr-tce.js';
 import type { HwTarget, LinkableGroup } from './hw-port.js';
 
 const TWO32 = 4294967296;
-/** Staging for the entries a write replaces (grown on demand, shared: writes never nest). */
+/** Staging for the entries a write replaces (grown to the largest write seen; writes never nest). */
 let oldWords = new Uint32Array(8192 * 2);
+let oldBytes = new Uint8Array(oldWords.buffer);
+/** The high word of an empty cached range: addresses that high are beyond 2^52. */
+const EMPTY_HI = 0xffff_ffff;
+/** Range refills write (first, span) here: see cacheRange. */
+const range = new Uint32Array(2);
 
 /** The container's hold on the region containing user address `ua`, by binary search. */
 function holdAt(links: readonly PreregLink[], ua: number): PreregLink | undefined {
@@ -33,6 +38,25 @@ function holdAt(links: readonly PreregLink[], ua: number): PreregLink | undefine
   return undefined;
 }
 
+/**
+ * The low words `lo` of TCEs (`ua | perms`) under high word `hi` whose `ua` lies in [start, last]
+ * (multiples of 4, containing the TCE that asked): `(lo - first) >>> 0 <= span`, as (first, span)
+ * in `range`. Lets the accounting loop test "same hold as before" with integer compares only.
+ */
+function cacheRange(start: number, last: number, hi: number): void {
+  const base = hi * TWO32;
+  const first = Math.max(start, base) - base;
+  range[0] = first;
+  range[1] = Math.min(last, base + TWO32 - 4) - base + 3 - first;
+}
+
+/** Moves `n` references onto (or, negative, off) a hold and its region. */
+function settle(hold: PreregLink | undefined, n: number): void {
+  if (hold === undefined || n === 0) return;
+  hold.mapped += n;
+  hold.region.mapped += n;
+}
+
 /** One window of a group's container, seen through that group's link. */
 class WindowTarget implements HwTarget {
   readonly identity: TceTable;
@@ -44,7 +68,7 @@ class WindowTarget implements HwTarget {
   readonly #backend: SpaprTceBackend;
   readonly #table: TceTable;
   readonly #pageSize: number;
-  #last: PreregLink | undefined;
+  /** Hold of the last reference dropped, valid during one clear() only. */
   #lastDrop: PreregLink | undefined;
 
   constructor(group: Group, container: Container, backend: SpaprTceBackend, table: TceTable) {
@@ -64,15 +88,13 @@ class WindowTarget implements HwTarget {
     return !this.#table.freed && this.#group.container === this.#container && this.#container.backend === this.#backend;
   }
 
-  /** The hold whose region contains [ua, ua + len) and can back pages of this window's size. */
+  /**
+   * The hold whose region contains [ua, ua + len) and can back pages of this window's size. Looked
+   * up afresh (no cache across calls: the container's holds change between calls).
+   */
   #hold(ua: number, len: number): PreregLink | undefined {
-    let l = this.#last;
-    if (l === undefined || ua < l.region.start || ua >= l.region.end) {
-      l = holdAt(this.#backend.preregistered, ua);
-      if (l === undefined) return undefined;
-      this.#last = l;
-    }
-    return ua + len <= l.region.end && l.region.pageShift >= this.pageShift ? l : undefined;
+    const l = holdAt(this.#backend.preregistered, ua);
+    return l !== undefined && ua + len <= l.region.end && l.region.pageShift >= this.pageShift ? l : undefined;
   }
 
   preregisteredSpan(ua: number, len: number): PreregRegion | undefined {
@@ -81,97 +103,106 @@ class WindowTarget implements HwTarget {
 
   /** Drops the reference of a hardware TCE being cleared. */
   readonly #drop = (_index: number, lo: number, hi: number): void => {
-    const l = this.#holdOf(hi * TWO32 + (lo - (lo & 3)));
-    if (l !== undefined) {
-      l.mapped--;
-      l.region.mapped--;
-    }
-  };
-
-  /** The container's hold containing `ua` (no size check), cached. */
-  #holdOf(ua: number): PreregLink | undefined {
+    const ua = hi * TWO32 + (lo - (lo & 3));
     let l = this.#lastDrop;
     if (l === undefined || ua < l.region.start || ua >= l.region.end) {
       l = holdAt(this.#backend.preregistered, ua);
-      if (l !== undefined) this.#lastDrop = l;
+      if (l === undefined) return;
+      this.#lastDrop = l;
     }
-    return l;
-  }
+    l.mapped--;
+    l.region.mapped--;
+  };
 
   /**
-   * Checks the new entries' pages (stopping at the first one not preregistered) and counts their
-   * references, reads the entries being replaced in bulk and drops theirs, then copies the new
-   * entries in with one bulk write.
+   * Reads the entries being replaced in bulk, checks and counts in one pass (accountWrite), then
+   * copies the accepted new entries in with one bulk write.
    */
   write(index: number, tces: Uint32Array, count: number): number {
-    const ok = this.#countNew(tces, count);
-    if (ok === 0) return 0;
-    if (oldWords.length < ok * 2) oldWords = new Uint32Array(ok * 2);
+    if (oldWords.length < count * 2) {
+      oldWords = new Uint32Array(count * 2);
+      oldBytes = new Uint8Array(oldWords.buffer);
+    }
     const table = this.#table;
-    table.readLE(index, ok, new Uint8Array(oldWords.buffer, 0, ok * 8), 0);
-    let hold: PreregLink | undefined;
-    let pending = 0;
-    for (let w = 0; w < ok * 2; w += 2) {
-      const lo = oldWords[w]!;
-      const hi = oldWords[w + 1]!;
-      if (lo === 0 && hi === 0) continue;
-      const h = this.#holdOf(hi * TWO32 + (lo - (lo & 3)));
-      if (h === undefined) continue;
-      if (h !== hold) {
-        if (hold !== undefined) {
-          hold.mapped -= pending;
-          hold.region.mapped -= pending;
-        }
-        hold = h;
-        pending = 0;
-      }
-      pending++;
-    }
-    if (hold !== undefined) {
-      hold.mapped -= pending;
-      hold.region.mapped -= pending;
-    }
-    table.writeLE(index, new Uint8Array(tces.buffer, tces.byteOffset, ok * 8), 0, ok);
+    table.readLE(index, count, oldBytes, 0);
+    const ok = this.#accountWrite(tces, oldWords, count);
+    if (ok > 0) table.writeLE(index, new Uint8Array(tces.buffer, tces.byteOffset, ok * 8), 0, ok);
     return ok;
   }
 
-  /** Counts the references of entries [0, n) of `tces` up to the first page not preregistered; returns n. */
-  #countNew(tces: Uint32Array, count: number): number {
-    let hold: PreregLink | undefined;
-    let pending = 0;
+  /**
+   * One pass over new entries `tces` and the entries `old` they replace, up to the first new
+   * entry whose page is not preregistered (returned: how many are accepted): each accepted non-zero
+   * new entry takes a reference on its hold, each replaced non-zero entry drops one on its own
+   * (none if it points outside held memory). An entry rewritten with the value it holds keeps its
+   * reference. The references are counted per run of entries in one hold and settled at the end,
+   * and the holds are recognised by cached word ranges, so the common entry costs integer compares.
+   */
+  #accountWrite(tces: Uint32Array, old: Uint32Array, count: number): number {
+    const links = this.#backend.preregistered;
+    const pageSize = this.#pageSize;
+    let add: PreregLink | undefined;
+    let adds = 0;
+    let aHi = EMPTY_HI;
+    let aFirst = 0;
+    let aSpan = 0;
+    let drop: PreregLink | undefined;
+    let drops = 0;
+    let dHi = EMPTY_HI;
+    let dFirst = 0;
+    let dSpan = 0;
     let n = count;
-    for (let k = 0; k < count; k++) {
-      const lo = tces[2 * k]!;
-      const hi = tces[2 * k + 1]!;
-      if (lo === 0 && hi === 0) continue;
-      const ua = hi * TWO32 + (lo - (lo & 3));
-      let h = hold;
-      if (h === undefined || ua < h.region.start || ua + this.#pageSize > h.region.end) {
-        h = this.#hold(ua, this.#pageSize);
-        if (h === undefined) {
-          n = k;
-          break;
+    for (let w = 0; w < 2 * count; w += 2) {
+      const lo = tces[w]!;
+      const hi = tces[w + 1]!;
+      const oLo = old[w]!;
+      const oHi = old[w + 1]!;
+      if (lo !== 0 || hi !== 0) {
+        if (hi !== aHi || ((lo - aFirst) >>> 0) > aSpan) {
+          const h = this.#hold(hi * TWO32 + (lo - (lo & 3)), pageSize);
+          if (h === undefined) {
+            n = w / 2;
+            break;
+          }
+          if (h !== add) {
+            settle(add, adds);
+            add = h;
+            adds = 0;
+          }
+          cacheRange(h.region.start, h.region.end - pageSize, hi);
+          aHi = hi;
+          aFirst = range[0]!;
+          aSpan = range[1]!;
         }
+        if (lo === oLo && hi === oHi) continue; // same value: the reference stays
+        adds++;
       }
-      if (h !== hold) {
-        if (hold !== undefined) {
-          hold.mapped += pending;
-          hold.region.mapped += pending;
+      if (oLo !== 0 || oHi !== 0) {
+        if (oHi !== dHi || ((oLo - dFirst) >>> 0) > dSpan) {
+          const h = holdAt(links, oHi * TWO32 + (oLo - (oLo & 3)));
+          if (h === undefined) continue; // not in held memory: no reference to drop
+          if (h !== drop) {
+            settle(drop, -drops);
+            drop = h;
+            drops = 0;
+          }
+          cacheRange(h.region.start, h.region.end - 4, oHi);
+          dHi = oHi;
+          dFirst = range[0]!;
+          dSpan = range[1]!;
         }
-        hold = h;
-        pending = 0;
+        drops++;
       }
-      pending++;
     }
-    if (hold !== undefined) {
-      hold.mapped += pending;
-      hold.region.mapped += pending;
-    }
+    settle(add, adds);
+    settle(drop, -drops);
     return n;
   }
 
   clear(index: number, count: number): void {
+    this.#lastDrop = undefined;
     this.#table.clear(index, count, this.#drop);
+    this.#lastDrop = undefined;
   }
 }
 
