@@ -181,8 +181,10 @@ export class FrameDecoder {
         this.#deliver(h, payload);
         return true;
       }
-      // The body spans chunks: assemble the frame once, as bytes arrive.
-      const buf = new Uint8Array(h.size);
+      // The body spans chunks: assemble the frame once, as bytes arrive. Every byte is written
+      // before the frame is delivered (a partial one never is), so the buffer need not be zeroed;
+      // a buffer of its own keeps the entries of a raw op 8-byte aligned.
+      const buf = Buffer.allocUnsafeSlow(h.size);
       writeHeader(buf, 0, h);
       this.#assembly = buf;
       this.#filled = HEADER_SIZE;

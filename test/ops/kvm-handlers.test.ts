@@ -69,6 +69,22 @@ function setup(o: { sttShift?: number } = {}) {
 }
 
 describe('KVM ops in process', () => {
+  it('a region unregistered after its last mapping is gone is no longer usable by linked puts', () => {
+    // Regression: the link once cached the region it found across calls and kept using it after
+    // UNREGISTER_MEMORY freed it, instead of answering H_TOO_HARD.
+    const s = setup();
+    const put = (tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce }).ret;
+    expect(put(0x20000n | 3n)).toBe(0);
+    expect(s.translate(5)).toBe(UA + 0x20000n);
+    expect(errno(() => call(s.ctx, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: s.container, vaddr: UA, size: 64n * MiB }))).toBe('EBUSY');
+    expect(put(0n)).toBe(0);
+    call(s.ctx, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: s.container, vaddr: UA, size: 64n * MiB });
+    expect(put(0x20000n | 3n)).toBe(H_TOO_HARD);
+    const r = HANDLERS.TCE_PUT_BATCH!(s.ctx, batch(s.vm, LIOBN, s.ioba(6), [0x30003n]));
+    expect(r).toEqual({ ret: H_TOO_HARD, written: 0 });
+    expect(errno(() => s.translate(5))).toBe('EFAULT');
+  });
+
   it('KVM handles close in the kernel order', () => {
     const s = setup();
     const rank = (fd: number) => s.ctx.handles.peek(fd)!.closeRank;
