@@ -111,3 +111,11 @@ export class FakeGroup implements LinkableGroup {
     };
   }
 }
+
+/** TCEs as the little-endian u64 bytes of a batch or an mmap write. */
+export function bytesOf(tces: readonly bigint[]): Uint8Array {
+  const b = new Uint8Array(tces.length * 8);
+  const dv = new DataView(b.buffer);
+  tces.forEach((t, i) => dv.setBigUint64(i * 8, t, true));
+  return b;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { H_PARAMETER, H_SUCCESS, H_TOO_HARD, KVM_CAP_PPC_ENABLE_HCALL } from '../../src/kvm/constants.js';
 import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { FakeMm } from './fakes.js';
+import { FakeMm, bytesOf } from './fakes.js';
 
 const LIOBN = 0x8000_0001n;
 const RAM = 0x1000_0000n; // 256 MiB at gpa 0
@@ -18,12 +18,6 @@ function setup(pageShift = 12, offset = 0n, size = 0x10000n) {
   return { mm, vm, table };
 }
 
-const bytesOf = (tces: bigint[]) => {
-  const b = new Uint8Array(tces.length * 8);
-  const dv = new DataView(b.buffer);
-  tces.forEach((t, i) => dv.setBigUint64(i * 8, t, true));
-  return b;
-};
 
 describe('H_PUT_TCE / H_GET_TCE', () => {
   it('checks liobn, ioba, tce in order', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { errno as code } from '../helpers/errors.js';
 import { H_SUCCESS, H_TOO_HARD, KVM_CAP_PPC_ENABLE_HCALL } from '../../src/kvm/constants.js';
 import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { FakeGroup, FakeMm, FakeWindow, type Range } from './fakes.js';
+import { FakeGroup, FakeMm, FakeWindow, type Range, bytesOf } from './fakes.js';
 
 const LIOBN = 0x8000_0001n;
 const MiB = 1 << 20;
@@ -32,20 +33,6 @@ function setup(o: { sttShift?: number; hwShift?: number; entries?: bigint; prere
 }
 
 const ioba = (i: number, shift: number) => BUS + (BigInt(i) << BigInt(shift));
-const code = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'ok';
-};
-const bytesOf = (tces: bigint[]) => {
-  const b = new Uint8Array(tces.length * 8);
-  const dv = new DataView(b.buffer);
-  tces.forEach((t, i) => dv.setBigUint64(i * 8, t, true));
-  return b;
-};
 
 describe('KVM_DEV_VFIO_FILE attributes', () => {
   it('ADD/DEL: EEXIST, ENOENT, references', () => {

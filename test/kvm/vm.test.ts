@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errno as code } from '../helpers/errors.js';
 import {
   H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE, KVM_CAP_PPC_ENABLE_HCALL,
 } from '../../src/kvm/constants.js';
@@ -11,14 +12,6 @@ const KiB64 = 0x1_0000n;
 const region = (slot: number, gpa: bigint, size: bigint, ua: bigint, flags = 0) => ({
   slot, flags, guestPhysAddr: gpa, memorySize: size, userspaceAddr: ua,
 });
-const code = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'ok';
-};
 
 describe('memory slots (KVM_SET_USER_MEMORY_REGION)', () => {
   it('checks flags, slot id, alignment, limits in order', () => {
