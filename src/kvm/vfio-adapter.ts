@@ -53,8 +53,7 @@ function cacheRange(start: number, last: number, hi: number): void {
 /** Moves `n` references onto (or, negative, off) a hold and its region. */
 function settle(hold: PreregLink | undefined, n: number): void {
   if (hold === undefined || n === 0) return;
-  hold.mapped += n;
-  hold.region.mapped += n;
+  hold.countMapped(n);
 }
 
 /** One window of a group's container, seen through that group's link. */
@@ -110,8 +109,7 @@ class WindowTarget implements HwTarget {
       if (l === undefined) return;
       this.#lastDrop = l;
     }
-    l.mapped--;
-    l.region.mapped--;
+    l.countMapped(-1);
   };
 
   /**

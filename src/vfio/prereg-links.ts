@@ -8,11 +8,25 @@ import type { PreregRegion } from './prereg.js';
 
 export class PreregLink {
   readonly region: PreregRegion;
-  /** This container's TCEs pointing into the region. */
-  mapped = 0;
+  #mapped = 0;
 
   constructor(region: PreregRegion) {
     this.region = region;
+  }
+
+  /** This container's TCEs pointing into the region. */
+  get mapped(): number {
+    return this.#mapped;
+  }
+
+  /**
+   * Counts `n` more (or, negative, fewer) hardware TCEs pointing into the region, on this hold and
+   * on the region alike: the one place where a mapping's reference is taken or dropped, whether
+   * VFIO or KVM wrote the TCE.
+   */
+  countMapped(n: number): void {
+    this.#mapped += n;
+    this.region.mapped += n;
   }
 }
 

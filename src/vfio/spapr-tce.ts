@@ -382,8 +382,7 @@ export class SpaprTceBackend {
       this.#clear(table, index + k, 1);
       table.setParts(index + k, lo, hi);
       if (link !== undefined) {
-        link.mapped++;
-        link.region.mapped++;
+        link.countMapped(1);
       }
     }
     return count;
@@ -451,8 +450,7 @@ export class SpaprTceBackend {
     }
     if (segments !== undefined) {
       for (const s of segments) {
-        s.link.mapped += s.pages;
-        s.link.region.mapped += s.pages;
+        s.link.countMapped(s.pages);
       }
     }
   }
@@ -465,10 +463,7 @@ export class SpaprTceBackend {
     }
     table.clear(index, count, (_i, lo, hi) => {
       const link = this.#prereg.at(hi * TWO32 + lo);
-      if (link !== undefined) {
-        link.mapped--;
-        link.region.mapped--;
-      }
+      link?.countMapped(-1);
     });
   }
 
