@@ -42,7 +42,7 @@ export const DEFAULT_LIMITS: SessionLimits = {
   maxFrameSize: 16 * 1024 * 1024,
   maxInflight: 1024,
   writeHighWater: 1024 * 1024,
-  replyBatch: 16,
+  replyBatch: 32,
 };
 
 export interface ServerAddresses {
