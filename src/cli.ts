@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Client } from '../clients/ts/index.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type TopologySpec } from './hw/topology.js';
-import { defaultSocketPath } from './server/listen-unix.js';
+import { defaultSocketPath } from './wire/socket-path.js';
 import { parseHostPort, parseMemlock } from './server/options.js';
 import { DEFAULT_LIMITS, VphbServer } from './server/server.js';
 import { formatTopology } from './topology-table.js';

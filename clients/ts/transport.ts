@@ -4,11 +4,11 @@
  * client flushes once per tick) and report incoming frames and the close.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import { FrameDecoder } from '../../src/wire/frame-decoder.js';
 import { HEADER_SIZE, readHeader, type FrameHeader } from '../../src/wire/header.js';
+
+export { defaultSocketPath } from '../../src/wire/socket-path.js';
 
 /** One outgoing frame: one buffer, or a head and a body sent without joining them. */
 export type OutFrame = Uint8Array | readonly [head: Uint8Array, body: Uint8Array];
@@ -40,17 +40,6 @@ export interface ParsedTarget {
   host?: string;
   port?: number;
   url?: string;
-}
-
-/**
- * The server's default UNIX socket: `$XDG_RUNTIME_DIR/vphb.sock`, else `vphb-<uid>.sock` in the
- * temporary directory. (The server computes the same path; keep the two in step.)
- */
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  const runtime = env['XDG_RUNTIME_DIR'];
-  if (runtime !== undefined && runtime !== '') return join(runtime, 'vphb.sock');
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return join(env['TMPDIR'] === undefined ? '/tmp' : tmpdir(), `vphb-${uid}.sock`);
 }
 
 /** `/path`, `unix:/path`, `unix:///path`, `tcp://host:port`, `ws://host:port/path`, `wss://…`, `ws+unix://…`. */

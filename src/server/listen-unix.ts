@@ -1,16 +1,6 @@
-/** UNIX socket listening: default path, owner-only mode, stale-socket replacement. */
+/** UNIX socket listening: owner-only mode, stale-socket replacement. */
 import { existsSync, lstatSync, unlinkSync, chmodSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-
-/** `$XDG_RUNTIME_DIR/vphb.sock`, else `/tmp/vphb-<uid>.sock`. */
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime !== undefined && runtime !== '') return join(runtime, 'vphb.sock');
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return join(env.TMPDIR === undefined ? '/tmp' : tmpdir(), `vphb-${uid}.sock`);
-}
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';

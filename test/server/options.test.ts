@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHostPort, parseMemlock } from '../../src/server/options.js';
-import { defaultSocketPath } from '../../src/server/listen-unix.js';
+import { defaultSocketPath } from '../../src/wire/socket-path.js';
 
 describe('parseHostPort', () => {
   it.each([
