@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { H_SUCCESS, H_TOO_HARD } from '../../src/kvm/constants.js';
 import { hPutTce, tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { FakeGroup, FakeMm, FakeWindow } from './fakes.js';
+import { FakeMm, FakeWindow, linkFakeWindow } from './fakes.js';
 
 const LIOBN = 7n;
 const BUS = 1n << 59n;
@@ -29,13 +29,7 @@ function world(sttShift: number, hwShift: number | undefined) {
   const table = vm.createSpaprTce64({ liobn: LIOBN, pageShift: sttShift, flags: 0, offset: BUS >> BigInt(sttShift), size: 256n });
   const prereg = [{ ua: UA, size: RAM, mapped: 0 }, { ua: 0x1000_0000, size: RAM / 2, mapped: 0 }];
   let window: FakeWindow | undefined;
-  if (hwShift !== undefined) {
-    window = new FakeWindow(prereg, hwShift, BUS, 1n << 32n);
-    const group = new FakeGroup({ windows: [window] });
-    const device = vm.createDevice(4, 0)!;
-    device.addGroup(group);
-    device.setSpaprTce(group.identity, table);
-  }
+  if (hwShift !== undefined) window = linkFakeWindow(vm, table, prereg, hwShift, BUS, 1n << 32n).window;
   return { vm, table, window, prereg };
 }
 

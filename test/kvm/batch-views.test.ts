@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { H_SUCCESS, H_TOO_HARD } from '../../src/kvm/constants.js';
 import { tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { FakeGroup, FakeMm, FakeWindow } from './fakes.js';
+import { FakeMm, FakeWindow, linkFakeWindow } from './fakes.js';
 
 const LIOBN = 9n;
 const BUS = 1n << 59n;
@@ -23,13 +23,7 @@ function world(hwShift: number | undefined) {
   const table = vm.createSpaprTce64({ liobn: LIOBN, pageShift: 16, flags: 0, offset: BUS >> 16n, size: 4096n });
   const prereg = [{ ua: 0x3_0000_0000, size: RAM, mapped: 0 }, { ua: 0x1000_0000, size: RAM, mapped: 0 }];
   let window: FakeWindow | undefined;
-  if (hwShift !== undefined) {
-    window = new FakeWindow(prereg, hwShift, BUS, 1n << 32n);
-    const group = new FakeGroup({ windows: [window] });
-    const device = vm.createDevice(4, 0)!;
-    device.addGroup(group);
-    device.setSpaprTce(group.identity, table);
-  }
+  if (hwShift !== undefined) window = linkFakeWindow(vm, table, prereg, hwShift, BUS, 1n << 32n).window;
   const snapshot = () => {
     const g = new Uint8Array(4096 * 8);
     table.readLE(0, 4096, g, 0);

@@ -4,7 +4,9 @@
  */
 import { TceTable } from '../../src/hw/tce-table.js';
 import type { HwTarget, LinkableGroup } from '../../src/kvm/hw-port.js';
-import type { LockedMemory } from '../../src/kvm/vm.js';
+import type { GuestTceTable } from '../../src/kvm/guest-tce-table.js';
+import type { KvmVfioDevice } from '../../src/kvm/vfio-device.js';
+import type { LockedMemory, Vm } from '../../src/kvm/vm.js';
 import { fail } from '../../src/wire/errno.js';
 
 export class FakeMm implements LockedMemory {
@@ -118,4 +120,20 @@ export function bytesOf(tces: readonly bigint[]): Uint8Array {
   const dv = new DataView(b.buffer);
   tces.forEach((t, i) => dv.setBigUint64(i * 8, t, true));
   return b;
+}
+
+/**
+ * Links `table` to a fresh fake hardware window (one group in a container, through the VM's KVM
+ * VFIO device) as SET_SPAPR_TCE does; returns the window and the group.
+ */
+export function linkFakeWindow(
+  vm: Vm, table: GuestTceTable, prereg: Range[], hwShift: number, busStart: bigint, windowSize: bigint,
+): { window: FakeWindow; group: FakeGroup; device: KvmVfioDevice; container: { windows: FakeWindow[] } } {
+  const window = new FakeWindow(prereg, hwShift, busStart, windowSize);
+  const container = { windows: [window] };
+  const group = new FakeGroup(container);
+  const device = vm.createDevice(4, 0)!;
+  device.addGroup(group);
+  device.setSpaprTce(group.identity, table);
+  return { window, group, device, container };
 }

@@ -3,7 +3,7 @@ import { errno as code } from '../helpers/errors.js';
 import { H_SUCCESS, H_TOO_HARD, KVM_CAP_PPC_ENABLE_HCALL } from '../../src/kvm/constants.js';
 import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { FakeGroup, FakeMm, FakeWindow, type Range, bytesOf } from './fakes.js';
+import { FakeGroup, FakeMm, FakeWindow, bytesOf, linkFakeWindow, type Range } from './fakes.js';
 
 const LIOBN = 0x8000_0001n;
 const MiB = 1 << 20;
@@ -22,12 +22,7 @@ function setup(o: { sttShift?: number; hwShift?: number; entries?: bigint; prere
   vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x138n, 1n]);
   const table = vm.createSpaprTce64({ liobn: LIOBN, pageShift: sttShift, flags: 0, offset: BUS >> BigInt(sttShift), size: entries });
   const prereg = o.prereg ?? [{ ua: UA, size: 64 * MiB, mapped: 0 }];
-  const window = new FakeWindow(prereg, hwShift, BUS, 1n << 40n);
-  const container = { windows: [window] };
-  const group = new FakeGroup(container);
-  const device = vm.createDevice(4, 0)!;
-  device.addGroup(group);
-  device.setSpaprTce(group.identity, table);
+  const { window, container, group, device } = linkFakeWindow(vm, table, prereg, hwShift, BUS, 1n << 40n);
   const baseline = () => mm.locked;
   return { mm, vm, table, window, container, group, device, prereg, sttShift, hwShift, baseline };
 }
@@ -171,11 +166,7 @@ describe('propagation to the hardware table', () => {
       vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 1n << 32n, memorySize: BigInt(64 * MiB), userspaceAddr: 0x8000_0000n });
       const table = vm.createSpaprTce64({ liobn: LIOBN, pageShift: 16, flags: 0, offset: BUS >> 16n, size: 0x800n });
       const prereg = [{ ua: 0x8000_0000, size: 64 * MiB, mapped: 0 }];
-      const window = new FakeWindow(prereg, 16, BUS, 1n << 32n);
-      const group = new FakeGroup({ windows: [window] });
-      const device = vm.createDevice(4, 0)!;
-      device.addGroup(group);
-      device.setSpaprTce(group.identity, table);
+      const { window } = linkFakeWindow(vm, table, prereg, 16, BUS, 1n << 32n);
       return { vm, table, window, prereg };
     };
     const a = mk();

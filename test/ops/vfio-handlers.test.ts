@@ -86,18 +86,27 @@ describe('IOMMU_TRANSLATE', () => {
   });
 });
 
+/**
+ * Group 2 in a v2 container on `ctx` with a device fd open, 64 MiB preregistered at 0 and mapped
+ * in a second (DDW) window at 1<<59, next to the pending default window.
+ */
+function mappedV2Group2(ctx: OpContext): { container: number; g: number } {
+  const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+  const g = call(ctx, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
+  call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
+  call(ctx, 'VFIO_SET_IOMMU', { fd: container, type: 7 });
+  call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: g, name: '0000:02:00.0' });
+  call(ctx, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd: container, vaddr: 0n, size: 64n * MiB });
+  call(ctx, 'VFIO_IOMMU_SPAPR_TCE_CREATE', { fd: container, page_shift: 16, window_size: 1n << 36n, levels: 2 });
+  call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 1n << 59n, size: 64n * MiB });
+  return { container, g };
+}
+
 describe('connection teardown', () => {
   it('a device fd keeps its group (and the group its container) alive', () => {
     const a = connect();
     const b = connect();
-    const container = call(a, 'VFIO_OPEN_CONTAINER', {}).fd;
-    const g = call(a, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
-    call(a, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
-    call(a, 'VFIO_SET_IOMMU', { fd: container, type: 7 });
-    call(a, 'VFIO_GROUP_GET_DEVICE_FD', { fd: g, name: '0000:02:00.0' });
-    call(a, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd: container, vaddr: 0n, size: 64n * MiB });
-    call(a, 'VFIO_IOMMU_SPAPR_TCE_CREATE', { fd: container, page_shift: 16, window_size: 1n << 36n, levels: 2 });
-    call(a, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 1n << 59n, size: 64n * MiB });
+    const { container, g } = mappedV2Group2(a);
     expect(a.mm.lockedPages).toBeGreaterThan(1024);
     expect(errno(() => call(b, 'VFIO_GROUP_OPEN', { group: 2 }))).toBe('EBUSY');
     expect(errno(() => call(a, 'VFIO_GROUP_UNSET_CONTAINER', { fd: g }))).toBe('EBUSY');
@@ -111,14 +120,7 @@ describe('connection teardown', () => {
 
   it('destroyOpContext leaves nothing behind', () => {
     const a = connect();
-    const container = call(a, 'VFIO_OPEN_CONTAINER', {}).fd;
-    const g = call(a, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
-    call(a, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
-    call(a, 'VFIO_SET_IOMMU', { fd: container, type: 7 });
-    call(a, 'VFIO_GROUP_GET_DEVICE_FD', { fd: g, name: '0000:02:00.0' });
-    call(a, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd: container, vaddr: 0n, size: 64n * MiB });
-    call(a, 'VFIO_IOMMU_SPAPR_TCE_CREATE', { fd: container, page_shift: 16, window_size: 1n << 36n, levels: 2 });
-    call(a, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 1n << 59n, size: 64n * MiB });
+    mappedV2Group2(a);
     const pe = system.host.peOfGroup(2)!;
     expect(pe.windows.filter(Boolean).length).toBe(2);
     expect(destroyOpContext(a)).toEqual([]);
