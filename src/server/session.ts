@@ -10,7 +10,7 @@ import { InternalError, type Dispatcher } from '../ops/dispatch.js';
 import { decodeRequest } from '../ops/validate.js';
 import { VphbError, isVphbError } from '../wire/errno.js';
 import {
-  FLAG_ERROR, FLAG_NO_REPLY, HEADER_SIZE, TYPE_COMMAND, TYPE_MASK, TYPE_REPLY, writeHeader, type FrameHeader,
+  FLAG_ERROR, FLAG_NO_REPLY, HEADER_SIZE, TYPE_COMMAND, TYPE_MASK, TYPE_REPLY, type FrameHeader,
 } from '../wire/header.js';
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OP_CODES, OPS, PROTOCOL_VERSION, type Requests } from '../wire/ops.generated.js';
@@ -217,9 +217,7 @@ export class Session implements FrameHandler {
   }
 
   #queue(h: FrameHeader, flags: number, error: number, payload: Buffer): void {
-    const head = Buffer.allocUnsafe(HEADER_SIZE);
-    writeHeader(head, 0, { msgId: h.msgId, command: h.command, size: HEADER_SIZE + payload.length, flags, error });
-    this.#out.push({ head, payload });
+    this.#out.push({ header: { msgId: h.msgId, command: h.command, size: HEADER_SIZE + payload.length, flags, error }, payload });
     this.#outBytes += HEADER_SIZE + payload.length;
     this.#unflushed++;
     // Hand replies over in groups while a long pipelined chunk is still being executed, so the
@@ -244,9 +242,11 @@ export class Session implements FrameHandler {
     const pending = this.#transport.bufferedBytes + this.#outBytes;
     if (!this.#readPaused) {
       if (this.#unflushed >= maxInflight || pending >= writeHighWater) {
-        this.#flush();
+        // Pause first: the flush may be reported synchronously (the kernel took everything), and
+        // that report is what resumes reading.
         this.#readPaused = true;
         this.#transport.pause();
+        this.#flush();
       }
     } else if (this.#unflushed <= maxInflight / 2 && pending <= writeHighWater / 2) {
       this.#readPaused = false;

@@ -1,6 +1,7 @@
 /** A byte-stream connection (UNIX socket or TCP): frames follow one another on the stream. */
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../wire/frame-decoder.js';
+import { HEADER_SIZE, encodeHeader, writeHeader } from '../wire/header.js';
 import type { FrameHandler, OutFrame, Transport, TransportKind } from './transport.js';
 
 const COALESCE_LIMIT = 64 * 1024;
@@ -62,7 +63,8 @@ export class StreamTransport implements Transport {
       const buf = Buffer.allocUnsafe(bytes);
       let off = 0;
       for (const f of frames) {
-        off += f.head.copy(buf, off);
+        writeHeader(buf, off, f.header);
+        off += HEADER_SIZE;
         off += f.payload.copy(buf, off);
       }
       socket.write(buf);
@@ -70,7 +72,7 @@ export class StreamTransport implements Transport {
       // Large replies (table reads): no copy, one writev.
       socket.cork();
       for (const f of frames) {
-        socket.write(f.head);
+        socket.write(encodeHeader(f.header));
         socket.write(f.payload);
       }
       socket.uncork();

@@ -1,6 +1,6 @@
 /** A WebSocket connection: each binary message carries exactly one frame. */
 import type { WebSocket, RawData } from 'ws';
-import { HEADER_SIZE, readHeader } from '../wire/header.js';
+import { HEADER_SIZE, encodeHeader, readHeader } from '../wire/header.js';
 import type { FrameHandler, OutFrame, Transport } from './transport.js';
 
 function toBuffer(data: RawData): Buffer {
@@ -64,7 +64,7 @@ export class WsTransport implements Transport {
     }
     const last = frames.length - 1;
     frames.forEach((f, i) => {
-      this.#ws.send(Buffer.concat([f.head, f.payload]), { binary: true }, i === last ? () => onFlushed() : undefined);
+      this.#ws.send(Buffer.concat([encodeHeader(f.header), f.payload]), { binary: true }, i === last ? () => onFlushed() : undefined);
     });
   }
 

@@ -1,7 +1,12 @@
 /** What a session needs from a connection, whatever carries it (UNIX/TCP stream or WebSocket). */
-/** One outgoing frame: its 16-byte header and its payload. */
+import type { FrameHeader } from '../wire/header.js';
+
+/**
+ * One outgoing frame: its header fields (`size` included) and its payload. The transport writes
+ * the 16 header bytes where it assembles the frame, so no separate header buffer exists.
+ */
 export interface OutFrame {
-  head: Buffer;
+  header: FrameHeader;
   payload: Buffer;
 }
 
@@ -29,8 +34,8 @@ export interface Transport {
 
 /** Callbacks a transport drives; implemented by Session. */
 export interface FrameHandler {
-  onFrame(header: import('../wire/header.js').FrameHeader, payload: Uint8Array): void;
-  onOversize(header: import('../wire/header.js').FrameHeader): void;
+  onFrame(header: FrameHeader, payload: Uint8Array): void;
+  onOversize(header: FrameHeader): void;
   /** The byte stream cannot be resynchronised (or the peer broke the framing): close it. */
   onFatal(reason: string): void;
   /** A batch of incoming data has been processed: a good moment to flush replies. */

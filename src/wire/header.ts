@@ -52,6 +52,13 @@ function writeU32(buf: Uint8Array, o: number, v: number): void {
   buf[o + 3] = v >>> 24;
 }
 
+/** The 16 header bytes of `h` as a Buffer of their own. */
+export function encodeHeader(h: FrameHeader): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_SIZE);
+  writeHeader(out, 0, h);
+  return out;
+}
+
 /** One frame as a single Buffer: header followed by `payload` (copied once). */
 export function encodeFrame(
   h: Omit<FrameHeader, 'size'>,

@@ -31,6 +31,24 @@ describe.each(['unix', 'tcp', 'ws'])('client over %s', (kind) => {
     expect(replies.every((r, i) => Buffer.from(r.data!).toString() === String(i))).toBe(true);
     await c.end();
   });
+
+  it('large replies (a 1 MiB table read) arrive whole, between small ones, in order', async () => {
+    const c = await ts.connect(target(), { token: ts.token });
+    const vm = (await c.kvmCreateVm()).fd;
+    await c.kvmSetUserMemoryRegion({ fd: vm, slot: 0, guest_phys_addr: 0n, memory_size: 1n << 30n, userspace_addr: 1n << 40n });
+    const table = (await c.kvmCreateSpaprTce64({ fd: vm, liobn: 7n, page_shift: 12, offset: 0n, size: 1n << 17n })).fd;
+    const tces = new BigUint64Array(1 << 17).map((_, i) => (BigInt(i) << 12n) | 3n);
+    expect(await c.tcePutBatch(vm, 7n, 0n, tces)).toEqual({ ret: 0, written: 1 << 17 });
+    const [before, read, after] = await Promise.all([
+      c.ping(Buffer.from('a')),
+      c.tceTableRead({ fd: table, index: 0n, count: 1 << 17 }),
+      c.ping(Buffer.from('b')),
+    ]);
+    expect(Buffer.from(before.data!).toString() + Buffer.from(after.data!).toString()).toBe('ab');
+    expect(read.data.byteLength).toBe(8 << 17);
+    expect(Buffer.from(read.data).equals(Buffer.from(tces.buffer))).toBe(true);
+    await c.end();
+  });
 });
 
 describe.each(['tcp', 'ws'])('token over %s', (kind) => {
