@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Host } from '../../src/hw/host.js';
 import { TceTable } from '../../src/hw/tce-table.js';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
-import { VphbError } from '../../src/wire/errno.js';
+import { failure } from '../helpers/errors.js';
 
 const GiB = 1n << 30n;
 
@@ -10,15 +10,6 @@ function table(pageShift: number, windowSize: bigint, busStart: bigint, levels =
   return TceTable.create({ pageShift, windowSize, busStart, levels, hostPageShift: 16, maxLevels: 5, maxLevelBytes: 16 << 20 });
 }
 
-function fault(fn: () => unknown): VphbError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VphbError) return e;
-    throw e;
-  }
-  throw new Error('expected a VphbError');
-}
 
 describe('Host', () => {
   it('builds PHBs, PEs (one IOMMU group each) and devices from the topology', () => {
@@ -33,7 +24,7 @@ describe('Host', () => {
     expect(pe.devices.map((d) => d.address)).toEqual(['0001:01:00.0']);
     expect(host.device('0000:04:00.1').pe.group).toBe(4);
     expect(host.peOfGroup(99)).toBeUndefined();
-    expect(fault(() => host.device('0000:99:00.0')).code).toBe('ENODEV');
+    expect(failure(() => host.device('0000:99:00.0')).code).toBe('ENODEV');
     expect(pe.windows).toEqual([undefined, undefined]);
   });
 
@@ -52,13 +43,13 @@ describe('Pe.program', () => {
     const host = new Host(DEFAULT_TOPOLOGY);
     const p9 = host.peOfGroup(1)!;
     const p8 = host.peOfGroup(5)!;
-    expect(fault(() => p9.program(1, table(12, GiB, 0n))).code).toBe('EINVAL'); // slot 1 starts at 2^59
-    expect(fault(() => p9.program(2, table(12, GiB, 0n))).code).toBe('EINVAL'); // no slot 2
-    expect(fault(() => p8.program(0, table(21, GiB, 0n))).code).toBe('EINVAL'); // P8 has no 2M pages
+    expect(failure(() => p9.program(1, table(12, GiB, 0n))).code).toBe('EINVAL'); // slot 1 starts at 2^59
+    expect(failure(() => p9.program(2, table(12, GiB, 0n))).code).toBe('EINVAL'); // no slot 2
+    expect(failure(() => p8.program(0, table(21, GiB, 0n))).code).toBe('EINVAL'); // P8 has no 2M pages
     const t = table(12, GiB, 0n);
     p9.program(0, t);
     expect(p9.windows[0]).toBe(t);
-    expect(fault(() => p9.program(0, table(12, GiB, 0n))).code).toBe('EBUSY');
+    expect(failure(() => p9.program(0, table(12, GiB, 0n))).code).toBe('EBUSY');
     p9.unprogram(0);
     expect(p9.windows[0]).toBeUndefined();
   });
@@ -66,7 +57,7 @@ describe('Pe.program', () => {
   it('failNextProgram injects one firmware failure', () => {
     const pe = new Host(DEFAULT_TOPOLOGY).peOfGroup(2)!;
     pe.failNextProgram = 'EIO';
-    expect(fault(() => pe.program(0, table(12, GiB, 0n))).code).toBe('EIO');
+    expect(failure(() => pe.program(0, table(12, GiB, 0n))).code).toBe('EIO');
     expect(pe.failNextProgram).toBeNull();
     expect(pe.windows[0]).toBeUndefined();
     pe.program(0, table(12, GiB, 0n));
@@ -111,7 +102,7 @@ describe('Pe.translate', () => {
       [0x2000n, 'read', /permission/],
     ];
     cases.forEach(([iova, access, why], n) => {
-      const e = fault(() => pe.translate(iova, access));
+      const e = failure(() => pe.translate(iova, access));
       expect(e.code).toBe('EFAULT');
       expect(e.message).toMatch(why);
       expect(pe.faults).toBe(n + 1);
@@ -126,13 +117,13 @@ describe('Pe.translate', () => {
     pe.program(0, w);
     w.set(Number((3n * GiB) >> 16n), 0x10000n | 3n);
     w.set(Number((5n * GiB) >> 16n), 0x20000n | 3n);
-    expect(fault(() => pe.translate(3n * GiB, 'read')).message).toMatch(/MMIO32/);
+    expect(failure(() => pe.translate(3n * GiB, 'read')).message).toMatch(/MMIO32/);
     expect(pe.translate(5n * GiB + 8n, 'read').addr).toBe(0x20008n);
   });
 
   it('no windows programmed: every DMA faults', () => {
     const pe = new Host(DEFAULT_TOPOLOGY).peOfGroup(6)!;
-    expect(fault(() => pe.translate(0n, 'read')).message).toMatch(/no DMA window/);
+    expect(failure(() => pe.translate(0n, 'read')).message).toMatch(/no DMA window/);
     expect(pe.faults).toBe(1);
   });
 });
