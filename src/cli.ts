@@ -33,12 +33,14 @@ function loadTopology(file: string | undefined): TopologySpec {
 async function serve(argv: {
   socket: string; 'no-unix'?: boolean | undefined; tcp?: string | undefined; ws?: string | undefined;
   token?: string | undefined; config?: string | undefined; 'memlock-limit': string; 'max-frame-size': number;
-  'log-level': string;
+  'log-level': string; profile?: string | undefined;
 }): Promise<void> {
   const topology = loadTopology(argv.config);
+  const profile = argv.profile === 'linux' || argv.profile === 'strict' ? argv.profile : undefined;
   const logger = pino({ name: 'vphb', level: argv['log-level'] });
   const server = await VphbServer.start({
     topology,
+    profile,
     socketPath: argv['no-unix'] === true ? null : argv.socket,
     tcp: argv.tcp === undefined ? undefined : parseHostPort(argv.tcp, 'tcp'),
     ws: argv.ws === undefined ? undefined : parseHostPort(argv.ws, 'ws'),
@@ -125,6 +127,7 @@ export async function main(args: string[]): Promise<void> {
       .option('ws', { type: 'string', describe: 'also listen for WebSocket on HOST:PORT; needs --token' })
       .option('token', { type: 'string', describe: 'token clients must present on TCP/WebSocket (env VPHB_TOKEN)' })
       .option('config', { type: 'string', describe: 'topology JSON file replacing the embedded default' })
+      .option('profile', { type: 'string', choices: ['linux', 'strict'], describe: 'behaviour profile: linux (the kernel, quirks included; default, or the config\'s "profile") or strict (kernel bugs answered correctly)' })
       .option('memlock-limit', { type: 'string', default: '16G', describe: 'locked-memory limit per client: bytes (K/M/G/T suffix) or "unlimited"' })
       .option('max-frame-size', { type: 'number', default: DEFAULT_LIMITS.maxFrameSize, describe: 'largest accepted frame in bytes' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'pino log level (JSON logs on stdout)' }),

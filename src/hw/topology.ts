@@ -51,6 +51,8 @@ export interface TopologySpec {
   /** Host PAGE_SIZE shift: 16 (64 KiB) as on ppc64 Linux. */
   hostPageShift: number;
   phbs: PhbSpec[];
+  /** Behaviour profile named by the config (`profile`: linux | strict); the CLI flag overrides it. */
+  profile?: 'linux' | 'strict';
 }
 
 const GiB = 1n << 30n;
@@ -209,7 +211,8 @@ function parsePe(v: Json, path: string): PeSpec {
 /** Validates a parsed JSON topology config. Throws VphbError(EINVAL) naming the bad key. */
 export function parseTopology(json: Json): TopologySpec {
   const o = obj(json, '$');
-  onlyKeys(o, '$', ['host_page_shift', 'phbs']);
+  onlyKeys(o, '$', ['host_page_shift', 'phbs', 'profile']);
+  if (o.profile !== undefined && o.profile !== 'linux' && o.profile !== 'strict') bad('$.profile', 'must be "linux" or "strict"');
   const hostPageShift = o.host_page_shift === undefined ? 16 : int(o.host_page_shift, '$.host_page_shift', 12, 16);
   if (!Array.isArray(o.phbs) || o.phbs.length === 0) bad('$.phbs', 'must be a non-empty array');
   const phbs = o.phbs.map((p, i) => parsePhb(p, i, `$.phbs[${i}]`));
@@ -229,5 +232,5 @@ export function parseTopology(json: Json): TopologySpec {
       }
     });
   });
-  return { hostPageShift, phbs };
+  return o.profile === undefined ? { hostPageShift, phbs } : { hostPageShift, phbs, profile: o.profile };
 }

@@ -8,6 +8,7 @@ import { unlinkSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { TopologySpec } from '../hw/topology.js';
+import type { ProfileName } from '../vfio/profile.js';
 import { createSystem, type System } from '../ops/context.js';
 import { Dispatcher } from '../ops/dispatch.js';
 import { HANDLERS } from '../ops/index.js';
@@ -26,6 +27,8 @@ export interface HostPort {
 
 export interface ServerOptions {
   topology: TopologySpec;
+  /** Behaviour profile (--profile); default: the topology's, else linux. */
+  profile?: ProfileName | undefined;
   /** UNIX socket path, or null for none. */
   socketPath: string | null;
   tcp?: HostPort | undefined;
@@ -70,7 +73,7 @@ export class VphbServer {
     this.#opts = opts;
     this.log = opts.logger ?? pino({ name: SERVER_NAME });
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.system = createSystem({ topology: opts.topology });
+    this.system = createSystem({ topology: opts.topology, profile: opts.profile });
   }
 
   static async start(opts: ServerOptions): Promise<VphbServer> {

@@ -14,6 +14,8 @@ export interface Capabilities {
   max_inflight: number;
   /** Host PAGE_SIZE in bytes (alignment unit of preregistration and accounting). */
   host_page_size: number;
+  /** Behaviour profile: "linux" (the kernel's answers, bugs included) or "strict". */
+  profile: string;
   ops: OpInfo[];
 }
 
