@@ -45,6 +45,11 @@ export class PreregLinks {
     return this.#links.length;
   }
 
+  /** This container's hold of `region`, if it holds it. */
+  linkOf(region: PreregRegion): PreregLink | undefined {
+    return this.#links.find((l) => l.region === region);
+  }
+
   findExact(vaddr: bigint, size: bigint): PreregLink | undefined {
     return this.#links.find((l) => l.region.vaddr === vaddr && l.region.size === size);
   }

@@ -145,11 +145,15 @@ export class SpaprTceBackend {
   /**
    * Where this container's MAP_DMA (and KVM's hardware writes) find preregistered memory, sorted
    * by address: under `preregLookupWholeMm` every region of the bound mm (the kernel's
-   * mm_iommu_lookup), else only the container's own holds.
+   * mm_iommu_lookup; a region the container holds appears as its hold), else only the
+   * container's own holds.
    */
   get preregHolds(): readonly PreregHold[] {
     if (!this.quirks.preregLookupWholeMm) return this.#prereg.links;
-    return this.#mm?.prereg.regions ?? [];
+    const regions = this.#mm?.prereg.regions ?? [];
+    if (this.#prereg.size === 0) return regions;
+    // A region this container holds counts on its hold too (and so on the region).
+    return regions.map((r) => this.#prereg.linkOf(r) ?? r);
   }
 
   checkExtension(extension: number): number {
