@@ -33,9 +33,16 @@ function batch(vmFd: number, liobn: bigint, ioba: bigint, tces: bigint[], o: { f
 }
 
 let system: System;
+let strictSystem: System;
 const contexts: OpContext[] = [];
-function connect(): OpContext {
+function connect(profile: 'linux' | 'strict' = 'linux'): OpContext {
   system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
+  strictSystem ??= createSystem({ topology: DEFAULT_TOPOLOGY, profile: 'strict' });
+  if (profile === 'strict') {
+    const sctx = createOpContext(strictSystem, contexts.length + 1, { memlockLimit: 1n << 32n });
+    contexts.push(sctx);
+    return sctx;
+  }
   const ctx = createOpContext(system, contexts.length + 1, { memlockLimit: 1n << 32n });
   contexts.push(ctx);
   return ctx;
@@ -45,8 +52,8 @@ afterEach(() => {
 });
 
 /** Container (v2) with group 1, 64 MiB preregistered at UA, one 64K-page window at bus 0; a VM linked to it. */
-function setup(o: { sttShift?: number } = {}) {
-  const ctx = connect();
+function setup(o: { sttShift?: number; profile?: 'linux' | 'strict' } = {}) {
+  const ctx = connect(o.profile);
   const baseline = ctx.mm.lockedPages;
   const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
   const group = call(ctx, 'VFIO_GROUP_OPEN', { group: 1 }).fd;
@@ -64,15 +71,16 @@ function setup(o: { sttShift?: number } = {}) {
   call(ctx, 'KVM_SET_DEVICE_ATTR', { fd: device, group: 1, attr: 3n, groupfd: group, tablefd: table });
   const ioba = (i: number) => bus + (BigInt(i) << BigInt(sttShift));
   const translate = (i: number) => call(ctx, 'IOMMU_TRANSLATE', { fd: group, iova: ioba(i), access: 'read' }).addr;
-  const region = () => system.vfio.group(1).container?.backend?.preregistered[0]?.region;
+  const region = () => ctx.system.vfio.group(1).container?.backend?.preregistered[0]?.region;
   return { ctx, baseline, container, group, vm, table, device, bus, ioba, translate, region };
 }
 
 describe('KVM ops in process', () => {
   it('a region unregistered after its last mapping is gone is no longer usable by linked puts', () => {
     // Regression: the link once cached the region it found across calls and kept using it after
-    // UNREGISTER_MEMORY freed it, instead of answering H_TOO_HARD.
-    const s = setup();
+    // UNREGISTER_MEMORY freed it, instead of answering H_TOO_HARD. (strict: under linux an
+    // UNREGISTER while mapped leaves the region pinned and still usable, see the next test.)
+    const s = setup({ profile: 'strict' });
     const put = (tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce }).ret;
     expect(put(0x20000n | 3n)).toBe(0);
     expect(s.translate(5)).toBe(UA + 0x20000n);
@@ -83,6 +91,20 @@ describe('KVM ops in process', () => {
     const r = HANDLERS.TCE_PUT_BATCH!(s.ctx, batch(s.vm, LIOBN, s.ioba(6), [0x30003n]));
     expect(r).toEqual({ ret: H_TOO_HARD, written: 0 });
     expect(errno(() => s.translate(5))).toBe('EFAULT');
+  });
+
+  it('linux: UNREGISTER while KVM TCEs map the region returns 0 (K9); the pinned region stays usable by linked puts', () => {
+    const s = setup();
+    const put = (tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce }).ret;
+    expect(put(0x20000n | 3n)).toBe(0);
+    const region = s.region()!;
+    expect(call(s.ctx, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: s.container, vaddr: UA, size: 64n * MiB })).toEqual({});
+    expect(s.region()).toBeUndefined();
+    expect([region.users, region.mapped]).toEqual([1, 1]);
+    expect(put(0x30000n | 3n)).toBe(0); // mm_iommu_lookup still finds it
+    expect(s.translate(5)).toBe(UA + 0x30000n);
+    expect(put(0n)).toBe(0);
+    expect(region.mapped).toBe(0);
   });
 
   it('KVM handles close in the kernel order', () => {
