@@ -10,6 +10,7 @@
  */
 import type { TceTable } from '../hw/tce-table.js';
 import type { Container } from '../vfio/container.js';
+import type { VfioDevice } from '../vfio/device.js';
 import type { Group, GroupFile } from '../vfio/group.js';
 import { holdAt, type PreregHold, type PreregRegion } from '../vfio/prereg.js';
 import type { SpaprTceBackend } from '../vfio/spapr-tce.js';
@@ -193,6 +194,7 @@ class WindowTarget implements HwTarget {
 /** A group file as KVM's VFIO device holds it: identity is the file itself. */
 class GroupFileLink implements LinkableGroup {
   readonly identity: GroupFile;
+  readonly isGroup = true;
 
   constructor(file: GroupFile) {
     this.identity = file;
@@ -220,4 +222,36 @@ class GroupFileLink implements LinkableGroup {
 
 export function linkableGroup(file: GroupFile): LinkableGroup {
   return new GroupFileLink(file);
+}
+
+/**
+ * A VFIO device file as KVM's VFIO device holds it (K13: kvm_vfio_file_add takes any VFIO file).
+ * Its reference keeps the device's group file open; it has no windows of its own to link.
+ */
+class DeviceFileLink implements LinkableGroup {
+  readonly identity: VfioDevice;
+  readonly isGroup = false;
+
+  constructor(device: VfioDevice) {
+    this.identity = device;
+  }
+
+  retain(): () => void {
+    const file = this.identity.file.get();
+    let held = true;
+    return () => {
+      if (held) {
+        held = false;
+        file.put();
+      }
+    };
+  }
+
+  windows(): readonly HwTarget[] {
+    return [];
+  }
+}
+
+export function linkableDevice(device: VfioDevice): LinkableGroup {
+  return new DeviceFileLink(device);
 }
