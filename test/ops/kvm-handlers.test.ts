@@ -3,7 +3,7 @@
  * propagation to the PHB (IOMMU_TRANSLATE), and every teardown order back to the accounting
  * baseline.
  */
-import { errno } from '../helpers/errors.js';
+import { errno, failure } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
@@ -75,6 +75,8 @@ function setup(o: { sttShift?: number; profile?: 'linux' | 'strict' } = {}) {
   return { ctx, baseline, container, group, vm, table, device, bus, ioba, translate, region };
 }
 
+const ctx = (s: { ctx: OpContext }) => s.ctx.system;
+
 describe('KVM ops in process', () => {
   it('a region unregistered after its last mapping is gone is no longer usable by linked puts', () => {
     // Regression: the link once cached the region it found across calls and kept using it after
@@ -145,6 +147,56 @@ describe('KVM ops in process', () => {
     const t2 = call(s.ctx, 'KVM_CREATE_SPAPR_TCE_64', { fd: s.vm, liobn: 2n, page_shift: 12, offset: s.bus >> 12n, size: 16n }).fd;
     expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: s.group, tablefd: t2 }))).toBe('EINVAL');
     expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table })).toEqual({});
+  });
+
+  it('K13: FILE_ADD takes a VFIO device fd too (EEXIST twice, DEL drops it); SET_SPAPR_TCE on it is EIO', () => {
+    const s = setup();
+    const dev = s.device;
+    const vdev = call(s.ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: s.group, name: '0000:01:00.0' }).fd;
+    expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 1n, groupfd: vdev })).toEqual({});
+    expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 1n, groupfd: vdev }))).toBe('EEXIST');
+    // EIO comes before the table fd is looked at
+    expect(failure(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: vdev, tablefd: 99 })).message).toMatch(/no IOMMU group/);
+    expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: vdev, tablefd: s.table }))).toBe('EIO');
+    const file = ctx(s).vfio.group(1).file!;
+    const refs = file.refs;
+    expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 2n, groupfd: vdev })).toEqual({});
+    expect(file.refs).toBe(refs - 1); // the device file's reference on its group went
+    expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 2n, groupfd: vdev }))).toBe('ENOENT');
+  });
+
+  it('K14 linux: SET_SPAPR_TCE twice, DEL once: the link keeps writing the hardware table', () => {
+    const s = setup();
+    const put = (i: number, tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(i), tce }).ret;
+    expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table })).toEqual({});
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 2n, groupfd: s.group });
+    expect(put(5, 0x20000n | 3n)).toBe(0);
+    expect(s.translate(5)).toBe(UA + 0x20000n);
+    expect(s.region()!.mapped).toBe(1);
+  });
+
+  it('K14 strict: DEL drops the link however often it was set; puts reach the guest view only', () => {
+    const s = setup({ profile: 'strict' });
+    const put = (i: number, tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(i), tce }).ret;
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table });
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 2n, groupfd: s.group });
+    expect(put(5, 0x20000n | 3n)).toBe(0);
+    expect(errno(() => s.translate(5))).toBe('EFAULT');
+    expect(call(s.ctx, 'H_GET_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5) }).tce).toBe(0x20003n);
+  });
+
+  it('K14 linux: one SET, one DEL: the link is gone', () => {
+    const s = setup();
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 2n, groupfd: s.group });
+    expect(call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce: 0x20003n }).ret).toBe(0);
+    expect(errno(() => s.translate(5))).toBe('EFAULT');
+  });
+
+  it('K10: H_PUT_TCE switched off is H_TOO_HARD (userspace handles it)', () => {
+    const s = setup();
+    expect(call(s.ctx, 'KVM_ENABLE_CAP', { fd: s.vm, cap: 104, args: [0x20n, 0n] })).toEqual({});
+    expect(call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce: 0x20003n }).ret).toBe(H_TOO_HARD);
+    expect(call(s.ctx, 'KVM_ENABLE_CAP', { fd: s.vm, cap: 104, args: [0x3cn, 1n] })).toEqual({}); // H_LOGICAL_CI_LOAD, as QEMU does
   });
 
   it('hcalls reach the PHB: IOMMU_TRANSLATE shows the hardware state', () => {
