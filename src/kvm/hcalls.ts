@@ -37,6 +37,52 @@ function iobaRange(vm: Vm, table: GuestTceTable, ioba: bigint, npages: bigint): 
   return { index, count: Number(npages < room ? npages : room) };
 }
 
+/** The first `count` TCEs as little-endian u64 bytes. */
+function bytesOf(tces: readonly bigint[], count: number): Uint8Array {
+  const bytes = new Uint8Array(count * 8);
+  const dv = new DataView(bytes.buffer);
+  for (let i = 0; i < count; i++) dv.setBigUint64(i * 8, tces[i]!, true);
+  return bytes;
+}
+
+/**
+ * K11: the first of `count` TCEs without permission bits whose host page lies in no memory slot
+ * (kvmppc_tce_to_ua fails for it in INDIRECT pass 2), or -1.
+ */
+function firstUntranslatable(vm: Vm, tces: readonly bigint[], count: number): number {
+  const pageMask = (1n << BigInt(vm.hostPageShift)) - 1n;
+  for (let i = 0; i < count; i++) {
+    const tce = tces[i]!;
+    if ((tce & PERMS) !== 0n) continue;
+    const gpa = tce & ~pageMask;
+    if (gpa >= BigInt(ADDRESS_LIMIT) || vm.memslots.find(Number(gpa)) === undefined) return i;
+  }
+  return -1;
+}
+
+/**
+ * Pass 1's rules for TCEs [from, to) (the run's part after an untranslatable entry): each TCE with
+ * permissions aligned to the table page, in a memory slot, and preregistered for every linked
+ * hardware table.
+ */
+function admitsAll(vm: Vm, table: GuestTceTable, tces: readonly bigint[], from: number, to: number): boolean {
+  const below = ((1n << BigInt(table.pageShift)) - 1n) & ~PERMS;
+  const targets = table.targets();
+  for (let i = from; i < to; i++) {
+    const tce = tces[i]!;
+    if ((tce & PERMS) === 0n) continue;
+    if ((tce & below) !== 0n) return false;
+    const gpa = tce & ~PERMS;
+    if (gpa >= BigInt(ADDRESS_LIMIT)) return false;
+    const slot = vm.memslots.find(Number(gpa));
+    if (slot === undefined) return false;
+    const ua = Number(gpa) + slot.uaDelta;
+    if (targets.some((t) => t.preregisteredSpan(ua, 2 ** t.pageShift) === undefined)) return false;
+  }
+  return true;
+}
+
+const PERMS = BigInt(TCE_PCI_READ | TCE_PCI_WRITE);
 const one = new Uint8Array(8);
 const oneView = new DataView(one.buffer);
 const LIST_ALIGN = 0xfffn;
@@ -79,10 +125,14 @@ export function hPutTceIndirect(vm: Vm, liobn: bigint, ioba: bigint, tceList: bi
     return { ret: H_TOO_HARD, written: 0 };
   }
   const { index, count } = range;
-  const bytes = new Uint8Array(count * 8);
-  const dv = new DataView(bytes.buffer);
-  for (let i = 0; i < count; i++) dv.setBigUint64(i * 8, tces[i]!, true);
-  return putTces(vm.memslots, table, index, bytes, 0, count);
+  const untranslatable = vm.quirks.indirectTranslatesEveryEntry ? firstUntranslatable(vm, tces, count) : -1;
+  if (untranslatable >= 0) {
+    // Pass 1 covers every entry; pass 2 stops at the entry it cannot translate (K11).
+    if (!admitsAll(vm, table, tces, untranslatable + 1, count)) return { ret: H_TOO_HARD, written: 0 };
+    const r = putTces(vm.memslots, table, index, bytesOf(tces, untranslatable), 0, untranslatable);
+    return r.ret !== H_SUCCESS ? r : { ret: H_PARAMETER, written: untranslatable };
+  }
+  return putTces(vm.memslots, table, index, bytesOf(tces, count), 0, count);
 }
 
 /** H_STUFF_TCE(liobn, ioba, tce_value, npages): only clearing or poison values (no permissions). */

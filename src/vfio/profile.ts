@@ -70,6 +70,12 @@ export interface Quirks {
    */
   readonly iobaChecksFirstPageOnly: boolean;
   /**
+   * K11 (kvmppc_h_put_tce_indirect): pass 2 translates every entry, so a TCE without permission
+   * bits whose page lies in no memory slot is H_PARAMETER at that entry (earlier ones applied).
+   * strict: clears and poison TCEs are stored as given.
+   */
+  readonly indirectTranslatesEveryEntry: boolean;
+  /**
    * K14 (kvm_spapr_tce_attach_iommu_group / kvm_spapr_tce_release_iommu_group): every
    * SET_SPAPR_TCE of an existing link takes one more reference and a group DEL drops one, so after
    * two SETs the link survives one DEL. strict: a link is idempotent and DEL drops it.
@@ -88,6 +94,7 @@ const LINUX: Quirks = Object.freeze({
   preregPageSizeFromBacking: true,
   registerSizeZeroEnomem: true,
   iobaChecksFirstPageOnly: true,
+  indirectTranslatesEveryEntry: true,
   linkRefcounted: true,
 } as const);
 
@@ -102,6 +109,7 @@ const STRICT: Quirks = Object.freeze({
   preregPageSizeFromBacking: false,
   registerSizeZeroEnomem: false,
   iobaChecksFirstPageOnly: false,
+  indirectTranslatesEveryEntry: false,
   linkRefcounted: false,
 } as const);
 

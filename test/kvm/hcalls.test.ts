@@ -79,6 +79,24 @@ describe('H_PUT_TCE_INDIRECT', () => {
     expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0n]).ret).toBe(H_SUCCESS);
   });
 
+  it('K11 linux: pass 2 translates every entry: a poison TCE outside every memory slot is H_PARAMETER there', () => {
+    const { vm, table } = setup();
+    expect(hPutTceIndirect(vm, LIOBN, 0n, 0x1000n, [0x1003n, RAM + 0x5000n, 0x2003n])).toEqual({ ret: H_PARAMETER, written: 1 });
+    expect([0, 1, 2].map((i) => table.get(i))).toEqual([0x1003n, 0n, 0n]);
+    // pass 1 still covers the entries after it: nothing written
+    expect(hPutTceIndirect(vm, LIOBN, 0x3000n, 0x1000n, [0x1003n, RAM, RAM | 3n])).toEqual({ ret: H_TOO_HARD, written: 0 });
+    expect(table.get(3)).toBe(0n);
+    // a poison value inside RAM is stored as given
+    expect(hPutTceIndirect(vm, LIOBN, 0x4000n, 0x1000n, [0x7000n]).ret).toBe(H_SUCCESS);
+    expect(table.get(4)).toBe(0x7000n);
+  });
+
+  it('K11 strict: clears and poison TCEs are stored as given', () => {
+    const { vm, table } = setup(12, 0n, 0x10000n, 'strict');
+    expect(hPutTceIndirect(vm, LIOBN, 0n, 0x1000n, [0x1003n, RAM + 0x5000n, 0x2003n])).toEqual({ ret: H_SUCCESS, written: 3 });
+    expect([0, 1, 2].map((i) => table.get(i))).toEqual([0x1003n, RAM + 0x5000n, 0x2003n]);
+  });
+
   it('linux checks the first page of the range only (K12): the part inside the window is written', () => {
     const { vm, table } = setup();
     expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0x5003n, 0x6003n])).toEqual({ ret: H_SUCCESS, written: 1 });
