@@ -57,7 +57,7 @@ async function serve(argv: {
   ].filter((x) => x !== undefined);
   const phbs = topology.phbs.map((p) => `${p.name} (${p.kind} ${p.model}, ${p.pes.length} groups)`).join(', ');
   logger.info({ listen: where, phbs: topology.phbs.length, groups: topology.phbs.flatMap((p) => p.pes.map((pe) => pe.group)) }, 'listening');
-  process.stderr.write(`vphb: listening on ${where.join(', ')}\nvphb: emulating ${phbs}\n`);
+  process.stderr.write(`vphb: listening on ${where.join(', ')}\nvphb: emulating ${phbs}\nvphb: behaviour profile ${server.system.profile}\n`);
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
