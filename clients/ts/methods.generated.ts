@@ -136,7 +136,7 @@ export abstract class OpMethods {
     return this.call('KVM_CHECK_EXTENSION', req, opts);
   }
 
-  /** KVM_ENABLE_CAP (514): VM capability; 104 KVM_CAP_PPC_ENABLE_HCALL takes args[0] = hcall opcode, args[1] = 0/1. */
+  /** KVM_ENABLE_CAP (514): VM capability; 104 KVM_CAP_PPC_ENABLE_HCALL takes args[0] = hcall opcode (any hcall HV KVM implements), args[1] = 0/1. */
   kvmEnableCap(req: Requests['KVM_ENABLE_CAP'], opts?: CallOptions): Promise<Replies['KVM_ENABLE_CAP']> {
     return this.call('KVM_ENABLE_CAP', req, opts);
   }
@@ -161,7 +161,7 @@ export abstract class OpMethods {
     return this.call('KVM_CREATE_DEVICE', req, opts);
   }
 
-  /** KVM_SET_DEVICE_ATTR (519): KVM VFIO device: group 1, attr 1 ADD / 2 DEL (groupfd), 3 SET_SPAPR_TCE (groupfd, tablefd). */
+  /** KVM_SET_DEVICE_ATTR (519): KVM VFIO device: group 1, attr 1 ADD / 2 DEL (groupfd: a VFIO group or device fd), 3 SET_SPAPR_TCE (groupfd, tablefd; a device fd is EIO). */
   kvmSetDeviceAttr(req: Requests['KVM_SET_DEVICE_ATTR'], opts?: CallOptions): Promise<Replies['KVM_SET_DEVICE_ATTR']> {
     return this.call('KVM_SET_DEVICE_ATTR', req, opts);
   }
