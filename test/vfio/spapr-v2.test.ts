@@ -135,6 +135,14 @@ describe('UNREGISTER_MEMORY, checks in order', () => {
     expect(failure(() => backend.unregisterMemory(mm, { flags: 1, vaddr: 0n, size: K64 })).message).toMatch(/no memory context/);
   });
 
+  it('a failed REGISTER still binds the process (tce_iommu_mm_set comes first): UNREGISTER is then ENOENT, not EPERM', () => {
+    const { backend, mm, other } = v2();
+    expect(errno(() => backend.registerMemory(mm, { flags: 1, vaddr: 0n, size: K64 }))).toBe('EINVAL');
+    expect(backend.mm).toBe(mm);
+    expect(errno(() => backend.unregisterMemory(mm, reg(0n, K64)))).toBe('ENOENT');
+    expect(errno(() => backend.getInfo(other))).toBe('EPERM');
+  });
+
   it('flags / alignment → EINVAL; no exact match in this container → ENOENT', () => {
     const { backend, mm } = v2();
     backend.registerMemory(mm, reg(0n, 4n * K64));
