@@ -4,7 +4,7 @@ import { Client, defaultSocketPath } from '../clients/ts/index.js';
 
 const target = process.argv[2] ?? defaultSocketPath();
 const client = await Client.connect(target, { name: 'quickstart', token: process.env.VPHB_TOKEN });
-console.log(`server ${client.serverInfo.server} ${client.serverInfo.major}.${client.serverInfo.minor}`);
+console.log(`server ${client.serverInfo.server}, protocol ${client.serverInfo.major}.${client.serverInfo.minor}`);
 
 const topo = await client.topology();
 for (const phb of topo.phbs) {

@@ -16,6 +16,7 @@ import { Session, type SessionLimits } from './session.js';
 import { StreamTransport } from './transport-stream.js';
 import type { Transport, TransportKind } from './transport.js';
 import { WsTransport } from './transport-ws.js';
+import { SERVER_STRING } from './version.js';
 
 export const SERVER_NAME = 'vphb';
 
@@ -28,6 +29,11 @@ export interface ServerOptions {
   topology: TopologySpec;
   /** UNIX socket path, or null for none. */
   socketPath: string | null;
+  /**
+   * An inherited, already listening UNIX socket to serve (systemd socket activation, fd 3), used
+   * instead of `socketPath`; its file belongs to whoever created it and is not removed on close.
+   */
+  listenFd?: number | undefined;
   tcp?: HostPort | undefined;
   ws?: HostPort | undefined;
   /** Token required in VERSION on TCP and WebSocket. Required when either is enabled. */
@@ -65,6 +71,7 @@ export class VphbServer {
   #http: HttpServer | undefined;
   #wss: WebSocketServer | undefined;
   #closing = false;
+  #inherited = false;
 
   private constructor(opts: ServerOptions) {
     this.#opts = opts;
@@ -89,7 +96,17 @@ export class VphbServer {
 
   async #listen(): Promise<void> {
     const opts = this.#opts;
-    if (opts.socketPath !== null) {
+    if (opts.listenFd !== undefined) {
+      const fd = opts.listenFd;
+      this.#unix = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'unix'));
+      await new Promise<void>((resolve, reject) => {
+        this.#unix!.once('error', (e) => reject(new ListenError(`cannot serve the inherited socket fd ${fd}: ${e.message}`)));
+        this.#unix!.listen({ fd }, () => resolve());
+      });
+      this.#inherited = true;
+      const a = this.#unix.address();
+      this.addresses.unix = typeof a === 'string' && a !== '' ? a : `fd ${fd}`;
+    } else if (opts.socketPath !== null) {
       this.#unix = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'unix'));
       await listenUnix(this.#unix, opts.socketPath);
       this.addresses.unix = opts.socketPath;
@@ -135,7 +152,7 @@ export class VphbServer {
       id,
       limits: this.limits,
       token: t.kind === 'unix' ? null : (this.#opts.token ?? null),
-      serverName: SERVER_NAME,
+      serverName: SERVER_STRING,
       memlockLimit: this.#opts.memlockLimit,
     }, (s) => this.sessions.delete(s));
     this.sessions.add(session);
@@ -158,7 +175,7 @@ export class VphbServer {
     this.#http?.closeAllConnections();
     for (const s of this.sessions) s.destroy();
     await Promise.all(closing);
-    if (this.addresses.unix !== undefined) {
+    if (this.addresses.unix !== undefined && !this.#inherited) {
       try {
         unlinkSync(this.addresses.unix);
       } catch {
