@@ -17,6 +17,7 @@ import { StreamTransport } from './transport-stream.js';
 import type { Transport, TransportKind } from './transport.js';
 import { WsTransport } from './transport-ws.js';
 import { SERVER_STRING } from './version.js';
+import { checkUpgrade, selectProtocol } from './ws-upgrade.js';
 
 export const SERVER_NAME = 'vphb';
 
@@ -120,12 +121,20 @@ export class VphbServer {
         noServer: true,
         perMessageDeflate: false,
         maxPayload: this.limits.maxFrameSize,
+        handleProtocols: selectProtocol,
       });
       this.#wss = wss;
       this.#http = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end('vphb: WebSocket upgrade required\n');
       });
       this.#http.on('upgrade', (req, socket, head) => {
+        const verdict = checkUpgrade(req);
+        if (!verdict.ok) {
+          const body = `${verdict.reason}\n`;
+          socket.end(`HTTP/1.1 ${verdict.status} ${verdict.status === 404 ? 'Not Found' : 'Bad Request'}\r\nConnection: close\r\n` +
+            `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          return;
+        }
         wss.handleUpgrade(req, socket, head, (ws) => {
           const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
           const t = new WsTransport(ws, peer);
