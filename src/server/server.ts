@@ -11,7 +11,7 @@ import type { TopologySpec } from '../hw/topology.js';
 import { createSystem, type System } from '../ops/context.js';
 import { Dispatcher } from '../ops/dispatch.js';
 import { HANDLERS } from '../ops/index.js';
-import { listenUnix, ListenError } from './listen-unix.js';
+import { boundPathOfFd, listenUnix, ListenError } from './listen-unix.js';
 import { Session, type SessionLimits } from './session.js';
 import { StreamTransport } from './transport-stream.js';
 import type { Transport, TransportKind } from './transport.js';
@@ -105,8 +105,7 @@ export class VphbServer {
         this.#unix!.listen({ fd }, () => resolve());
       });
       this.#inherited = true;
-      const a = this.#unix.address();
-      this.addresses.unix = typeof a === 'string' && a !== '' ? a : `fd ${fd}`;
+      this.addresses.unix = boundPathOfFd(fd) ?? `fd ${fd}`;
     } else if (opts.socketPath !== null) {
       this.#unix = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'unix'));
       await listenUnix(this.#unix, opts.socketPath);
