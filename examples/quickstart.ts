@@ -1,5 +1,6 @@
 // Connect to a running vphb server, list its IOMMU groups and time a PING.
-// Run: node dist/examples/quickstart.js [socket-path | tcp://host:port | ws://host:port]
+// Run: node dist/examples/quickstart.js [unix:PATH | tcp:HOST:PORT | ws://HOST:PORT/]
+// (in a project that depends on vphb: import { Client, defaultSocketPath } from 'vphb/client')
 import { Client, defaultSocketPath } from '../clients/ts/index.js';
 
 const target = process.argv[2] ?? defaultSocketPath();
