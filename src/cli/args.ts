@@ -34,6 +34,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** Further check of a string value (throws an Error saying what is wrong): a usage error. */
+  check?: (value: string) => void;
 }
 
 export type Value = string | number | boolean;
@@ -87,6 +89,15 @@ function convert(spec: OptionSpec, raw: string | boolean, from: string): Value {
       const v = String(raw);
       if (spec.choices !== undefined && !spec.choices.includes(v)) {
         throw new UsageError(`${from}: expected one of ${spec.choices.join(', ')}, got ${JSON.stringify(v)}`);
+      }
+      if (spec.check !== undefined) {
+        try {
+          spec.check(v);
+        } catch (e) {
+          // The checkers name the option themselves (`--tcp: ...`); say where the value came from.
+          const why = (e instanceof Error ? e.message : String(e)).replace(/^--[a-z0-9-]+: /, '');
+          throw new UsageError(`${from}: ${why}`);
+        }
       }
       return v;
     }

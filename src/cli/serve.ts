@@ -40,11 +40,11 @@ export const serve: Command = {
   options: [
     { name: 'socket', short: 's', type: 'string', env: 'VPHB_SOCKET', placeholder: 'PATH', defaultText: defaultSocketPath(), describe: 'UNIX socket path (mode 0600)' },
     { name: 'unix', type: 'boolean', default: true, envNegated: 'VPHB_NO_UNIX', describe: 'listen on the UNIX socket' },
-    { name: 'tcp', type: 'string', env: 'VPHB_TCP', placeholder: 'HOST:PORT', describe: 'also listen on TCP (tcp:HOST:PORT, [::1]:PORT, :PORT = loopback); needs --token' },
-    { name: 'ws', type: 'string', env: 'VPHB_WS', placeholder: 'HOST:PORT', describe: 'also listen for WebSocket (ws://HOST:PORT or HOST:PORT); needs --token' },
+    { name: 'tcp', type: 'string', env: 'VPHB_TCP', placeholder: 'HOST:PORT', check: (v) => parseListenAddress(v, 'tcp'), describe: 'also listen on TCP (tcp:HOST:PORT, [::1]:PORT, :PORT = loopback); needs --token' },
+    { name: 'ws', type: 'string', env: 'VPHB_WS', placeholder: 'HOST:PORT', check: (v) => parseListenAddress(v, 'ws'), describe: 'also listen for WebSocket (ws://HOST:PORT or HOST:PORT); needs --token' },
     { name: 'token', type: 'string', env: 'VPHB_TOKEN', describe: 'token clients must present on TCP/WebSocket' },
     { name: 'config', type: 'string', env: 'VPHB_CONFIG', placeholder: 'FILE', describe: 'topology JSON file replacing the embedded default' },
-    { name: 'memlock-limit', type: 'string', env: 'VPHB_MEMLOCK_LIMIT', default: '16G', placeholder: 'BYTES', describe: 'locked-memory limit per client: bytes (K/M/G/T suffix) or "unlimited"' },
+    { name: 'memlock-limit', type: 'string', env: 'VPHB_MEMLOCK_LIMIT', default: '16G', placeholder: 'BYTES', check: parseMemlock, describe: 'locked-memory limit per client: bytes (K/M/G/T suffix) or "unlimited"' },
     {
       name: 'max-frame-size', type: 'size', env: 'VPHB_MAX_FRAME_SIZE', default: DEFAULT_LIMITS.maxFrameSize, defaultText: '16M',
       min: 4096, max: 1 << 30, placeholder: 'BYTES', describe: 'largest accepted frame in bytes',

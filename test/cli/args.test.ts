@@ -56,6 +56,13 @@ describe('parseOptions', () => {
     expect(usage(['extra'])).toMatch(/positional/);
   });
 
+  it('runs an option\'s own check, as a usage error naming where the value came from', () => {
+    const specs: OptionSpec[] = [{ name: 'tcp', type: 'string', env: 'X_TCP', check: (v) => parseListenAddress(v, 'tcp'), describe: 'tcp' }];
+    expect(parseOptions(specs, ['--tcp', 'tcp:[::1]:80'], {}).str('tcp')).toBe('tcp:[::1]:80');
+    expect(() => parseOptions(specs, ['--tcp', 'nope'], {})).toThrow(new UsageError('--tcp: expected HOST:PORT (e.g. 127.0.0.1:7420), got "nope"'));
+    expect(() => parseOptions(specs, [], { X_TCP: 'a:b' })).toThrow(new UsageError('X_TCP: expected HOST:PORT (e.g. 127.0.0.1:7420), got "a:b"'));
+  });
+
   it('ignores environment variables it does not define', () => {
     expect(parse([], { X_OTHER: '1', VPHB_LOG_LEVEL: 'debug' }).str('level')).toBe('info');
   });
