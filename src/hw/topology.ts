@@ -161,6 +161,12 @@ export class ConfigErrors {
     try {
       return fn();
     } catch (e) {
+      // A validator that reports the classic way (VphbError "topology config: PATH: why") counts too.
+      const classic = e instanceof VphbError && e.code === 'EINVAL' ? /^topology config: (\$\S*): (.*)$/s.exec(e.message) : null;
+      if (classic !== null) {
+        this.issues.push({ path: classic[1]!, why: classic[2]! });
+        return undefined;
+      }
       if (!(e instanceof ConfigIssue)) throw e;
       if (e instanceof AlreadyReported) return undefined;
       this.issues.push({ path: e.path, why: e.why });
@@ -186,8 +192,13 @@ function obj(v: Json, path: string): Record<string, Json> {
   return v as Record<string, Json>;
 }
 
-function onlyKeys(errs: ConfigErrors, o: Record<string, Json>, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) errs.add(`${path}.${k}`, 'unknown key');
+/** Unknown keys are recorded in `errs` (all of them), or thrown (the first) without one. */
+function onlyKeys(o: Record<string, Json>, path: string, allowed: readonly string[], errs?: ConfigErrors): void {
+  for (const k of Object.keys(o)) {
+    if (allowed.includes(k)) continue;
+    if (errs === undefined) bad(`${path}.${k}`, 'unknown key');
+    errs.add(`${path}.${k}`, 'unknown key');
+  }
 }
 
 function int(v: Json, path: string, min: number, max: number): number {
@@ -209,7 +220,7 @@ function u64(v: Json, path: string): bigint {
 
 function range(errs: ConfigErrors, v: Json, path: string): BusRange {
   const o = obj(v, path);
-  onlyKeys(errs, o, path, ['start', 'size']);
+  onlyKeys(o, path, ['start', 'size'], errs);
   const start = errs.collect(() => u64(o.start, `${path}.start`));
   const size = errs.collect(() => u64(o.size, `${path}.size`));
   if (start === undefined || size === undefined) throw new AlreadyReported();
@@ -234,7 +245,7 @@ const PHB_KEYS = [
 /** The PHB, with defaults in place of bad values (the issues are in `errs`), so later checks still see it. */
 function parsePhb(errs: ConfigErrors, v: Json, index: number, path: string): PhbSpec {
   const o = obj(v, path);
-  onlyKeys(errs, o, path, PHB_KEYS);
+  onlyKeys(o, path, PHB_KEYS, errs);
   const kind = o.kind ?? 'spapr';
   if (kind !== 'spapr') errs.add(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr")`);
   let model = o.model ?? 'POWER9';
@@ -289,7 +300,7 @@ function parsePhb(errs: ConfigErrors, v: Json, index: number, path: string): Phb
 
 function parsePe(errs: ConfigErrors, v: Json, path: string): PeSpec {
   const o = obj(v, path);
-  onlyKeys(errs, o, path, ['pe', 'group', 'devices']);
+  onlyKeys(o, path, ['pe', 'group', 'devices'], errs);
   const pe = errs.collect(() => int(o.pe, `${path}.pe`, 0, 0xffff));
   const group = errs.collect(() => int(o.group, `${path}.group`, 0, 0x7fff_ffff));
   const devices = errs.collect(() => arrayOf(errs, o.devices, `${path}.devices`, (d, at) => {
@@ -335,7 +346,7 @@ export function parseTopology(json: Json): TopologySpec {
   const errs = new ConfigErrors();
   const spec = errs.collect(() => {
     const o = obj(json, '$');
-    onlyKeys(errs, o, '$', ['host_page_shift', 'phbs']);
+    onlyKeys(o, '$', ['host_page_shift', 'phbs'], errs);
     const hostPageShift = errs.collect(() => (o.host_page_shift === undefined ? 16 : int(o.host_page_shift, '$.host_page_shift', 12, 16)));
     if (!Array.isArray(o.phbs) || o.phbs.length === 0) bad('$.phbs', 'must be a non-empty array');
     const phbs: PhbSpec[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOPOLOGY, parseTopology, TopologyConfigError } from '../../src/hw/topology.js';
+import { ConfigErrors, ConfigIssue, DEFAULT_TOPOLOGY, parseTopology, TopologyConfigError } from '../../src/hw/topology.js';
+import { VphbError } from '../../src/wire/errno.js';
 
 const minimal = { phbs: [{ pes: [{ pe: 1, group: 7, devices: ['0000:01:00.0'] }] }] };
 
@@ -99,5 +100,18 @@ describe('parseTopology error reporting', () => {
     } catch (e) {
       expect((e as TopologyConfigError).issues.map((i) => i.path)).toEqual(['$.phbs[1].name', '$.phbs[1].pes[0].group', '$.phbs[1].pes[0].devices']);
     }
+  });
+});
+
+describe('ConfigErrors', () => {
+  it('collects ConfigIssues and classic "topology config: PATH: why" errors, and rethrows anything else', () => {
+    const errs = new ConfigErrors();
+    expect(errs.collect(() => 5)).toBe(5);
+    expect(errs.collect(() => { throw new ConfigIssue('$.a', 'bad a'); })).toBeUndefined();
+    expect(errs.collect(() => { throw new VphbError('EINVAL', 'topology config: $.b[0]: bad b'); })).toBeUndefined();
+    expect(() => errs.collect(() => { throw new TypeError('bug'); })).toThrow(TypeError);
+    expect(errs.issues).toEqual([{ path: '$.a', why: 'bad a' }, { path: '$.b[0]', why: 'bad b' }]);
+    expect(() => errs.throwIfAny()).toThrow(TopologyConfigError);
+    expect(() => new ConfigErrors().throwIfAny()).not.toThrow();
   });
 });
