@@ -122,6 +122,21 @@ function number(v: number): void {
 }
 
 function string(s: string): void {
+  const len = s.length;
+  if (len < 32) {
+    // Short strings (every map key) are nearly always ASCII: write them byte by byte.
+    ensure(1 + len);
+    const start = pos;
+    buf[pos++] = 0xa0 | len;
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[pos++] = c;
+    }
+    if (i === len) return;
+    pos = start; // not ASCII: the general path below
+  }
   const n = Buffer.byteLength(s, 'utf8');
   head(n, 32, 0xa0, 0xd9, 0xda, 0xdb);
   ensure(n);
@@ -178,7 +193,9 @@ export function encodeCanonical(v: unknown): Buffer {
   pos = 0;
   try {
     value(v, 0);
-    return Buffer.from(buf.subarray(0, pos));
+    const out = Buffer.allocUnsafe(pos);
+    buf.copy(out, 0, 0, pos);
+    return out;
   } finally {
     pos = 0;
   }

@@ -76,6 +76,7 @@ describe('vphb serve options', () => {
     const msgs = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toEqual(expect.arrayContaining(['listening', 'connected', 'handshake', 'disconnected', 'shutting down']));
   });
+
   it('--log-format pretty writes the short human form instead of JSON (what a terminal gets by default)', async () => {
     const s = await startServe(['--socket', join(dir, 'pretty.sock'), '--log-format', 'pretty']);
     s.proc.kill('SIGTERM');
