@@ -203,3 +203,14 @@ def test_server_initiated_frames_reach_callbacks(tmp_path):
     assert got[0].payload == {"fd": 3, "index": 2, "count": 1}
     assert got[1].payload == {}
     assert len(only_1024) <= 1  # registered after connect: may have missed it, never the other code
+
+
+def test_integral_float_is_not_an_integer(target):
+    # Python's msgpack sends 1.0 as a float64: the server refuses it for an integer field (EINVAL),
+    # rather than opening group 1.
+    with connect(target) as c:
+        with pytest.raises(VphbError) as e:
+            c.vfio_group_open(1.0)  # type: ignore[arg-type]
+        assert (e.value.name, e.value.message) == ("EINVAL", "field 'group': expected u32, got float 1")
+        fd = c.vfio_group_open(1)["fd"]  # the group was not taken by the refused call
+        c.close_fd(fd)

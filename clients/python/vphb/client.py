@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import concurrent.futures
+import os
 import struct
 import sys
 import threading
@@ -95,12 +96,15 @@ class Client(OpMethods):
     def connect(cls, target: Optional[str] = None, *, token: Optional[str] = None, client: str = "vphb-py",
                 timeout: float = 10.0, max_frame_size: int = 256 << 20,
                 on_server_frame: Optional[ServerFrameCallback] = None) -> "Client":
-        """Connects to ``target`` (default: the default socket), sends VERSION and checks the reply.
+        """Connects to ``target`` (default: ``$VPHB_CONNECT``, else ``$VPHB_SOCKET``, else the default
+        socket, as the vphb CLI does), sends VERSION and checks the reply.
 
         A connection failure is a ConnectError (an OSError) naming the address; a refused
         handshake a VphbError (EPROTO, EACCES).
         """
-        addr = parse_address(target if target is not None else default_socket_path())
+        if target is None:
+            target = os.environ.get("VPHB_CONNECT") or os.environ.get("VPHB_SOCKET") or default_socket_path()
+        addr = parse_address(target)
         transport = open_transport(addr, timeout, max_frame_size)
         c = cls(transport, addr, max_frame_size)
         if on_server_frame is not None:
