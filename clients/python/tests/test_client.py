@@ -214,3 +214,14 @@ def test_integral_float_is_not_an_integer(target):
         assert (e.value.name, e.value.message) == ("EINVAL", "field 'group': expected u32, got float 1")
         fd = c.vfio_group_open(1)["fd"]  # the group was not taken by the refused call
         c.close_fd(fd)
+
+
+def test_large_replies_and_requests(target):
+    # 64-bit WebSocket lengths, TCP reads across many chunks: a 1 MiB table read and a 64K-entry batch.
+    entries = 1 << 17
+    with connect(target) as c:
+        vm, liobn = _kvm_table(c, entries)
+        assert c.tce_put_batch(vm, liobn, 0, array.array("Q", [0]) * 65536) == {"ret": 0, "written": 65536}
+        table = c.kvm_create_spapr_tce_64(vm, 0x90000001, 12, 0, entries)["fd"]
+        data = c.tce_table_read(table, 0, entries)["data"]
+        assert len(data) == 8 * entries and data == bytes(8 * entries)
