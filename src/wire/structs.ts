@@ -50,5 +50,7 @@ export interface PhbInfo {
   dma32_window: RangeInfo;
   mmio32: RangeInfo;
   msi: RangeInfo;
+  /** Largest single TCE table level in bytes (bigger levels are ENOMEM). */
+  max_level_bytes: number;
   groups: GroupInfo[];
 }
