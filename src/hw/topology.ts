@@ -364,7 +364,7 @@ export function parseTopology(json: Json): TopologySpec {
     checkUnique(errs, phbs, at);
     const spec: TopologySpec = { hostPageShift: hostPageShift ?? 16, phbs };
     const profile = o.profile;
-    if (profile === 'linux' || profile === 'strict') return { ...spec, profile };
+    if (profile === 'linux' || profile === 'strict') spec.profile = profile;
     return spec;
   });
   errs.throwIfAny();
