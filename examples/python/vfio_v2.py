@@ -25,7 +25,8 @@ with Client.connect(target, client="vfio-v2", token=os.environ.get("VPHB_TOKEN")
     ddw_info = info["ddw"]
     print(f"dma32 window {info['dma32_window_size'] >> 20} MiB, DDW page sizes {ddw_info['pgsizes']:#x}, levels {ddw_info['levels']}")
 
-    c.vfio_iommu_spapr_register_memory(container, guest_ram, 1 * GiB)
+    # Guest RAM on hugetlbfs (16M pages): only hugepage-backed memory backs IOMMU pages above the host page.
+    c.vfio_iommu_spapr_register_memory(container, guest_ram, 1 * GiB, page_shift=24)
     c.vfio_iommu_spapr_tce_remove(container, 0)  # drop the pending default window
     small = c.vfio_iommu_spapr_tce_create(container, 16, 1 * GiB, 1)["start_addr"]
     ddw = c.vfio_iommu_spapr_tce_create(container, 21, 1 << 40, 2)["start_addr"]
