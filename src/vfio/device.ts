@@ -237,8 +237,8 @@ export class VfioDevice implements KernelFile {
     if (b === undefined) throw fail('EINVAL', `region ${index}: ${this.device.address} has no such BAR`);
     if (BigInt(pos) >= b.size) throw fail('EINVAL', `offset 0x${pos.toString(16)} is past the end of region ${index} (0x${b.size.toString(16)} bytes)`);
     const n = Math.min(count, Number(b.size - BigInt(pos)));
-    if (b.kind !== 'io' && (this.#core.config.command & PCI_COMMAND_MEMORY) === 0 && n > 0) {
-      throw fail('EIO', `region ${index}: memory decoding is disabled in the command register`);
+    if (b.kind !== 'io' && !this.#core.config.memoryEnabled && n > 0) {
+      throw fail('EIO', `region ${index}: memory decoding is disabled (command register) or the function is in D3hot`);
     }
     return { bar: index, n };
   }

@@ -1,5 +1,8 @@
 /** The VFIO device ops in process: info, region layout, IRQ info, region access errnos, reset, handle errors. */
 import { describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../src/ops/dispatch.js';
+import { HANDLERS } from '../../src/ops/index.js';
+import { encodePayload } from '../../src/wire/msgpack.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
 import { CONFIG, MIXED_TOPOLOGY, barRead, cfgWrite, openDevice } from '../vfio/device-setup.js';
@@ -33,6 +36,13 @@ describe('VFIO_DEVICE_GET_INFO / GET_REGION_INFO / GET_IRQ_INFO', () => {
     expect(errno(() => call(s.ctx, 'VFIO_DEVICE_GET_IRQ_INFO', { fd: s.dev, index: 3 }))).toBe('EINVAL');
     expect(call(s.ctx, 'VFIO_DEVICE_GET_IRQ_INFO', { fd: s.dev, index: 0 })).toEqual({ index: 0, flags: 7, count: 0 });
     expect(errno(() => call(s.ctx, 'VFIO_DEVICE_RESET', { fd: s.dev }))).toBe('EINVAL');
+  });
+
+  it('a client sending the server\'s event code 1024 gets ENOTTY', () => {
+    const s = openDevice();
+    const d = new Dispatcher(HANDLERS);
+    expect(errno(() => d.execute(s.ctx, 1024, encodePayload({ fd: s.dev, index: 0, vector: 0, token: 1 })))).toBe('ENOTTY');
+    expect(d.implemented().some((o) => o.code === 1024)).toBe(false);
   });
 
   it('handles: not open EBADF, another kind ENOTTY', () => {

@@ -81,6 +81,22 @@ describe('config space through vfio-pci', () => {
     expect(errno(() => barRead(s, 0))).toBe('EIO');
   });
 
+  it('D3hot in PM control makes BAR access EIO; Initiate FLR in PCIe device control resets the function', () => {
+    const s = openDevice();
+    const fn = s.system.host.peOfGroup(1)!.devices[0]!.fn;
+    const { pm, pcie } = fn.caps;
+    cfgWrite(s, pm + 4, 2, 0x3);
+    expect(errno(() => barRead(s, 8))).toBe('EIO');
+    cfgWrite(s, pm + 4, 2, 0x0);
+    call(s.ctx, 'VFIO_DEVICE_REGION_WRITE', { fd: s.dev, offset: 0x14n, data: new Uint8Array([1, 0, 0, 0]) });
+    expect(barRead(s, 0x1c) & 1).toBe(1);
+    cfgWrite(s, pcie + 8, 2, 0x2010); // max read request 512, relaxed ordering: written through
+    expect(fn.config.get16(pcie + 8)).toBe(0x2010);
+    cfgWrite(s, pcie + 8, 2, 0x8000 | 0x2010);
+    expect(barRead(s, 0x1c) & 1).toBe(0); // reset
+    expect(cfgRead(s, pcie + 8, 2)).toBe(0x2010); // config restored, FLR bit reads 0
+  });
+
   it('status and class code are the function\'s; status writes are dropped', () => {
     const s = openDevice();
     expect(cfgRead(s, 8, 4) >>> 8).toBe(0x010802);
