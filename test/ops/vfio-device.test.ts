@@ -38,6 +38,15 @@ describe('VFIO_DEVICE_GET_INFO / GET_REGION_INFO / GET_IRQ_INFO', () => {
     expect(errno(() => call(s.ctx, 'VFIO_DEVICE_RESET', { fd: s.dev }))).toBe('EINVAL');
   });
 
+  it('DEVICE_RAISE_IRQ: index beyond 4 and vectors beyond the capability are EINVAL', () => {
+    const s = openDevice();
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 5 }))).toBe('EINVAL');
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 1, vector: 4 }))).toBe('EINVAL');
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 2, vector: 16 }))).toBe('EINVAL');
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 0, vector: 1 }))).toBe('EINVAL');
+    expect(call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 2, vector: 15 })).toEqual({ ret: 0 }); // MSI-X not enabled
+  });
+
   it('a client sending the server\'s event code 1024 gets ENOTTY', () => {
     const s = openDevice();
     const d = new Dispatcher(HANDLERS);
