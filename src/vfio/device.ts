@@ -170,6 +170,7 @@ export class VfioDevice implements KernelFile {
   read(offset: bigint, count: number): Uint8Array {
     const { index, pos } = this.#locate(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (count === 0) return new Uint8Array(0); // vfio_pci_config_rw does nothing for 0 bytes
       this.#configRange(pos, count);
       return this.#core.config.read(pos, count, this.#frozen);
     }
@@ -194,6 +195,7 @@ export class VfioDevice implements KernelFile {
   write(offset: bigint, data: Uint8Array): number {
     const { index, pos } = this.#locate(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (data.length === 0) return 0;
       this.#configRange(pos, data.length);
       this.#core.config.write(pos, data, this.#frozen);
       return data.length;

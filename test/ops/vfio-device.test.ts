@@ -78,6 +78,8 @@ describe('REGION_READ / REGION_WRITE', () => {
     expect(errno(() => read(CONFIG + 4094n, 4))).toBe('EFAULT');
     expect(errno(() => read(CONFIG + 4096n, 1))).toBe('EFAULT');
     expect(read(CONFIG + 4092n, 4).data.length).toBe(4);
+    expect(read(CONFIG + 4096n, 0).data.length).toBe(0); // nothing to do, no EFAULT
+    expect(errno(() => read(0n, (1 << 24) + 1))).toBe('EINVAL');
   });
 
   it('BAR access with memory decoding off in the (virtual) command register is EIO; the MSI-X table reads all-ones', () => {
