@@ -53,6 +53,8 @@ class VfioPciCore {
     this.config = new VfioPciConfig(fn, {
       intxDisable: (disabled) => this.irqs.setVirqDisabled(disabled),
       flr: () => this.#functionReset(),
+      msiEnabled: () => this.irqs.type === 'msi',
+      msiQmax: () => this.irqs.msiQmax,
     });
     this.#unsubscribe = fn.irq.subscribe((kind: IrqKind, vector: number) => this.irqs.onHardware(kind, vector));
   }

@@ -6,7 +6,7 @@
  */
 import {
   PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_PM, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, PCI_MSI_ADDRESS_HI,
-  PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_64, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT, PCI_MSI_FLAGS_QMASK,
+  PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_64, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT,
   PCI_MSI_FLAGS_QSIZE, PCI_MSI_MASK_64, PCI_PM_CTRL, PCI_PM_CTRL_PME_STATUS,
 } from '../hw/pci/capabilities.js';
 import {
@@ -21,6 +21,10 @@ export interface ConfigHooks {
   intxDisable(disabled: boolean): void;
   /** Initiate Function Level Reset was written in the PCI Express device control register. */
   flr(): void;
+  /** MSI is the interrupt mode enabled through SET_IRQS (is_msi). */
+  msiEnabled(): boolean;
+  /** log2 of the MSI vectors last enabled through SET_IRQS (msi_qmax; 0 before any). */
+  msiQmax(): number;
 }
 
 export class VfioPciConfig {
@@ -71,7 +75,9 @@ export class VfioPciConfig {
         this.#set(at + PCI_PM_CTRL, 2, 0, ~PCI_PM_CTRL_PME_STATUS & 0xffff);
       } else if (cap.id === PCI_CAP_ID_MSI) {
         // The VMM emulates MSI; vfio keeps a virtual copy and enables MSI only through SET_IRQS.
-        this.#set(at + PCI_MSI_FLAGS, 2, 0xffff, 0xffff);
+        // Only the low byte of the control register: enable, QMASK and QSIZE (the kernel lets a
+        // user rewrite the advertised QMASK in the virtual copy; the function's stays).
+        this.#set(at + PCI_MSI_FLAGS, 1, 0xff, 0xff);
         this.#set(at + PCI_MSI_ADDRESS_LO, 4, ALL, ALL);
         this.#set(at + PCI_MSI_ADDRESS_HI, 4, ALL, ALL);
         this.#set(at + PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
@@ -137,7 +143,6 @@ export class VfioPciConfig {
   /** Writes `data` at `off`; `frozen`: writes to the function are dropped (EEH), virtual ones still apply. */
   write(off: number, data: Uint8Array, frozen: boolean): void {
     const oldCmd = this.command;
-    const oldMsi = this.#msiFlags();
     const hwCur = this.fn.configRead(off, data.length);
     const hwNew = new Uint8Array(data.length);
     let hwTouched = false;
@@ -156,7 +161,7 @@ export class VfioPciConfig {
     }
     if (hwTouched && !frozen) this.fn.configWrite(off, hwNew);
     if (barTouched) this.#fixupBars();
-    this.#msiWritten(oldMsi);
+    this.#msiWritten(off, data.length, frozen);
     // Memory and I/O enable are tracked in the virtual copy too (what BAR access checks).
     if (off <= PCI_COMMAND && off + data.length > PCI_COMMAND) {
       const user = data[PCI_COMMAND - off]!;
@@ -177,22 +182,22 @@ export class VfioPciConfig {
     }
   }
 
-  #msiFlags(): number {
-    const at = this.fn.caps.msi;
-    return at === 0 ? 0 : this.vconfig[at + PCI_MSI_FLAGS]! | (this.vconfig[at + PCI_MSI_FLAGS + 1]! << 8);
-  }
-
-  /** Only enable and Multiple Message Enable (capped at what the function offers) are writable. */
-  #msiWritten(old: number): void {
+  /**
+   * vfio_msi_config_write: after a write covering the control register, ENABLE stays only while
+   * MSI is enabled through SET_IRQS, QSIZE is capped at msi_qmax, and the word is written to the
+   * virtual copy and to the function.
+   */
+  #msiWritten(off: number, len: number, frozen: boolean): void {
     const at = this.fn.caps.msi;
     if (at === 0) return;
-    const want = this.#msiFlags();
-    if (want === old) return;
-    const qmax = (old & PCI_MSI_FLAGS_QMASK) >> 1;
-    let qsize = (want & PCI_MSI_FLAGS_QSIZE) >> 4;
-    if (qsize > qmax) qsize = qmax;
-    const flags = (old & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | (want & PCI_MSI_FLAGS_ENABLE) | (qsize << 4);
-    this.vconfig[at + PCI_MSI_FLAGS] = flags & 0xff;
-    this.vconfig[at + PCI_MSI_FLAGS + 1] = flags >> 8;
+    const reg = at + PCI_MSI_FLAGS;
+    if (!(off <= reg && off + len >= reg)) return;
+    let flags = this.vconfig[reg]! | (this.vconfig[reg + 1]! << 8);
+    if (!this.#hooks.msiEnabled()) flags &= ~PCI_MSI_FLAGS_ENABLE;
+    const qmax = this.#hooks.msiQmax();
+    if ((flags & PCI_MSI_FLAGS_QSIZE) >> 4 > qmax) flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (qmax << 4);
+    this.vconfig[reg] = flags & 0xff;
+    this.vconfig[reg + 1] = flags >> 8;
+    if (!frozen) this.fn.configWrite(reg, new Uint8Array([flags & 0xff, flags >> 8]));
   }
 }

@@ -60,9 +60,22 @@ describe('config space through vfio-pci', () => {
     }
     expect(ids).toEqual([1, 5, 0x11, 0x10]);
     const fn = s.system.host.peOfGroup(1)!.devices[0]!.fn;
-    cfgWrite(s, msi + 2, 2, 0x0071); // enable, ask for 128 vectors
-    expect(cfgRead(s, msi + 2, 2) & 0x71).toBe(0x21); // capped at the 4 it offers
-    expect(fn.config.get16(msi + 2) & 1).toBe(0); // the function's MSI stays off: SET_IRQS enables it
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0184); // 64-bit, maskable, 4 vectors
+    cfgWrite(s, msi + 2, 2, 0x00f5); // 64-bit, enable, 128 vectors, QMASK bits 010
+    // vfio_msi_config_write: ENABLE only while MSI is on through SET_IRQS, QSIZE capped at
+    // msi_qmax (0 before any), the low byte otherwise virtual: QMASK and 64BIT read as written.
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0184);
+    cfgWrite(s, msi + 2, 1, 0x75);
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0104);
+    cfgWrite(s, msi + 2, 1, 0xf3);
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0182); // 2 vectors advertised now (the kernel's quirk)
+    expect(fn.config.get16(msi + 2) & 0x0f).toBe(0x04); // the function's QMASK is read-only
+    call(s.ctx, 'VFIO_DEVICE_SET_IRQS', { fd: s.dev, flags: 4 | 32, index: 1, start: 0, count: 2, data: [8, 9] });
+    cfgWrite(s, msi + 2, 1, 0xf5);
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0195); // enabled, QSIZE capped at log2(2)
+    expect(fn.config.get16(msi + 2) & 0x71).toBe(0x11);
+    cfgWrite(s, msi + 2, 1, 0x84); // the user clearing ENABLE reaches the function
+    expect(fn.config.get16(msi + 2) & 0x1).toBe(0);
     cfgWrite(s, msi + 4, 4, 0xfee0_0000);
     expect(cfgRead(s, msi + 4, 4)).toBe(0xfee0_0000);
     expect(cfgRead(s, pm + 4, 2) & 0x8).toBe(0x8);
