@@ -7,8 +7,12 @@
 import {
   PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_PM, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_64, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT,
-  PCI_MSI_FLAGS_QSIZE, PCI_MSI_MASK_64, PCI_PM_CTRL, PCI_PM_CTRL_PME_STATUS,
+  PCI_MSI_FLAGS_QSIZE, PCI_MSI_MASK_64, PCI_PM_CTRL, PCI_PM_CTRL_PME_ENABLE, PCI_PM_CTRL_PME_STATUS,
+  PCI_PM_CTRL_STATE_MASK,
 } from '../hw/pci/capabilities.js';
+
+/** PMC: PME_Support bits. */
+const PCI_PM_CAP_PME_MASK = 0xf800;
 import {
   PCI_BASE_ADDRESS_0, PCI_BIST, PCI_CACHE_LINE_SIZE, PCI_CAPABILITY_LIST, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE,
   PCI_DEVICE_ID, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_LATENCY_TIMER, PCI_ROM_ADDRESS, PCI_STATUS,
@@ -72,7 +76,14 @@ export class VfioPciConfig {
       this.#set(cap.start + 1, 1, 0xff, 0);
       const at = cap.start;
       if (cap.id === PCI_CAP_ID_PM) {
-        this.#set(at + PCI_PM_CTRL, 2, 0, ~PCI_PM_CTRL_PME_STATUS & 0xffff);
+        // init_pci_cap_pm_perm: PME support, PME enable and status are virtual (and zeroed: the
+        // guest cannot take PMEs); the power state is read-only and set by vfio on a write.
+        this.#set(at + 2, 2, PCI_PM_CAP_PME_MASK, 0);
+        const pmeBits = PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS;
+        this.#set(at + PCI_PM_CTRL, 2, pmeBits, ~(pmeBits | PCI_PM_CTRL_STATE_MASK) & 0xffff);
+        const pmc = this.vconfig[at + 3]! << 8;
+        this.vconfig[at + 3] = (pmc & ~PCI_PM_CAP_PME_MASK) >> 8;
+        this.vconfig[at + PCI_PM_CTRL + 1] = this.vconfig[at + PCI_PM_CTRL + 1]! & ~(pmeBits >> 8);
       } else if (cap.id === PCI_CAP_ID_MSI) {
         // The VMM emulates MSI; vfio keeps a virtual copy and enables MSI only through SET_IRQS.
         // Only the low byte of the control register: enable, QMASK and QSIZE (the kernel lets a
@@ -162,6 +173,12 @@ export class VfioPciConfig {
     if (hwTouched && !frozen) this.fn.configWrite(off, hwNew);
     if (barTouched) this.#fixupBars();
     this.#msiWritten(off, data.length, frozen);
+    // vfio_pm_config_write: a write at the PM control register sets the requested power state.
+    const pm = this.fn.caps.pm;
+    if (pm !== 0 && off === pm + PCI_PM_CTRL && !frozen) {
+      const ctl = this.fn.config.get16(pm + PCI_PM_CTRL);
+      this.fn.config.set16(pm + PCI_PM_CTRL, (ctl & ~PCI_PM_CTRL_STATE_MASK) | (data[0]! & PCI_PM_CTRL_STATE_MASK));
+    }
     // Memory and I/O enable are tracked in the virtual copy too (what BAR access checks).
     if (off <= PCI_COMMAND && off + data.length > PCI_COMMAND) {
       const user = data[PCI_COMMAND - off]!;

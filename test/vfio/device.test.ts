@@ -79,9 +79,14 @@ describe('config space through vfio-pci', () => {
     cfgWrite(s, msi + 4, 4, 0xfee0_0000);
     expect(cfgRead(s, msi + 4, 4)).toBe(0xfee0_0000);
     expect(cfgRead(s, pm + 4, 2) & 0x8).toBe(0x8);
-    cfgWrite(s, pm + 4, 2, 0x3);
+    cfgWrite(s, pm + 4, 2, 0x3); // vfio_pm_config_write sets D3hot
     expect(fn.config.get16(pm + 4) & 3).toBe(3);
     expect(cfgRead(s, pm + 4, 2) & 0xb).toBe(0xb);
+    cfgWrite(s, pm + 5, 1, 0x01); // a write not at PM control leaves the state alone
+    expect(fn.config.get16(pm + 4) & 3).toBe(3);
+    cfgWrite(s, pm + 4, 2, 0x0);
+    fn.config.set16(pm + 4, fn.config.get16(pm + 4) | 0x8100); // PME status and enable in the function
+    expect(cfgRead(s, pm + 4, 2) & 0x8100).toBe(0); // virtual and zero: the guest cannot take PMEs
   });
 
   it('command: memory enable reaches the function and gates BAR access; INTx disable is virtual', () => {
