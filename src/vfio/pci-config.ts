@@ -11,6 +11,10 @@ import {
   PCI_PM_CTRL_STATE_MASK,
 } from '../hw/pci/capabilities.js';
 
+const DEVCTL_PAYLOAD = 0x00e0;
+const DEVCTL_PHANTOM = 0x0200;
+const DEVCTL_READRQ = 0x7000;
+
 /** PMC: PME_Support bits. */
 const PCI_PM_CAP_PME_MASK = 0xf800;
 import {
@@ -94,7 +98,9 @@ export class VfioPciConfig {
         this.#set(at + PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
         if (this.fn.config.get16(at + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_MASKBIT) this.#set(at + PCI_MSI_MASK_64, 4, 0, ALL);
       } else if (cap.id === PCI_CAP_ID_EXP) {
-        this.#set(at + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR, 0xffff);
+        // init_pci_cap_exp_perm: FLR, max payload and max read request are virtual; phantom
+        // functions are not writable; the rest of device control reaches the function.
+        this.#set(at + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR | DEVCTL_PAYLOAD | DEVCTL_READRQ, ~DEVCTL_PHANTOM & 0xffff);
       }
     }
   }
@@ -191,6 +197,11 @@ export class VfioPciConfig {
     if (pcie !== 0) {
       const ctl = pcie + PCI_EXP_DEVCTL;
       const flrByte = ctl + 1;
+      if (off <= flrByte && off + data.length > ctl && !frozen) {
+        // vfio_exp_config_write: the user's max read request is applied to the function.
+        const v = this.vconfig[ctl]! | (this.vconfig[ctl + 1]! << 8);
+        this.fn.config.set16(ctl, (this.fn.config.get16(ctl) & ~DEVCTL_READRQ) | (v & DEVCTL_READRQ));
+      }
       if (off <= flrByte && off + data.length > flrByte && (data[flrByte - off]! & 0x80)) {
         this.vconfig[flrByte] = this.vconfig[flrByte]! & 0x7f;
         // vfio_exp_config_write: only a function advertising FLR is reset.

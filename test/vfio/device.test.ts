@@ -108,8 +108,10 @@ describe('config space through vfio-pci', () => {
     cfgWrite(s, pm + 4, 2, 0x0);
     call(s.ctx, 'VFIO_DEVICE_REGION_WRITE', { fd: s.dev, offset: 0x14n, data: new Uint8Array([1, 0, 0, 0]) });
     expect(barRead(s, 0x1c) & 1).toBe(1);
-    cfgWrite(s, pcie + 8, 2, 0x2010); // max read request 512, relaxed ordering: written through
+    cfgWrite(s, pcie + 8, 2, 0x2230); // MRRS 512, phantom (not writable), max payload 256 (virtual), relaxed ordering
     expect(fn.config.get16(pcie + 8)).toBe(0x2010);
+    expect(cfgRead(s, pcie + 8, 2)).toBe(0x2030);
+    cfgWrite(s, pcie + 8, 2, 0x2010);
     cfgWrite(s, pcie + 8, 2, 0x8000 | 0x2010);
     expect(barRead(s, 0x1c) & 1).toBe(0); // reset
     expect(cfgRead(s, pcie + 8, 2)).toBe(0x2010); // config restored, FLR bit reads 0
