@@ -60,11 +60,17 @@ void vphb_reply_free(vphb_reply *r);
 
 /* ---- Connection ------------------------------------------------------------------------- */
 
+struct vphb_reply;
+typedef void (*vphb_event_fn)(vphb_conn *c, const struct vphb_reply *frame, void *user);
+
 typedef struct vphb_options {
     /** Client name sent in VERSION (default "libvphb"). */
     const char *client;
     /** Token for TCP servers (default: env VPHB_TOKEN). */
     const char *token;
+    /** Server-initiated frames from the first byte on (see vphb_on_event). */
+    vphb_event_fn on_event;
+    void *on_event_user;
 } vphb_options;
 
 /** Connects and performs the VERSION handshake. target: a UNIX socket path, "unix:PATH",
@@ -98,7 +104,6 @@ const char *vphb_last_message(void);
 
 /** Server-initiated frames. Called from whichever thread is reading the socket, without the
  *  connection lock held; the frame is freed when the callback returns. */
-typedef void (*vphb_event_fn)(vphb_conn *c, const vphb_reply *frame, void *user);
 void vphb_on_event(vphb_conn *c, vphb_event_fn fn, void *user);
 /** Starts a thread that reads the socket all the time, so events arrive while no call waits.
  *  Returns 0 or a negative errno. Stopped by vphb_shutdown/vphb_disconnect. */
@@ -185,6 +190,15 @@ void vphb_header_get(const uint8_t in[16], vphb_header *h);
  *  MessagePack object (the frame is still returned with map NULL when raw is true). */
 int vphb_frame_parse(const uint8_t *frame, size_t len, bool raw, vphb_reply **out);
 
+/** Stream decoder: bytes in as they arrive, whole frames out (payload decoded when it is one
+ *  MessagePack object, else map NULL, as for a raw command). */
+typedef struct vphb_decoder { uint8_t *buf; size_t len, cap; } vphb_decoder;
+void vphb_decoder_init(vphb_decoder *d);
+void vphb_decoder_free(vphb_decoder *d);
+int vphb_decoder_push(vphb_decoder *d, const void *bytes, size_t len);
+/** 1 and *out: a frame; 0: more bytes needed; -EINVAL: a size below 16 (the stream is lost). */
+int vphb_decoder_next(vphb_decoder *d, vphb_reply **out);
+
 /* ---- The raw fast path -------------------------------------------------------------------- */
 
 /** TCE_PUT_BATCH: the tces array goes to the socket as it is (writev, no copy, on little-endian
@@ -193,6 +207,8 @@ int vphb_tce_put_batch(vphb_conn *c, uint32_t vm_fd, uint64_t liobn, uint64_t io
                        const uint64_t *tces, uint32_t count, int32_t *ret, uint32_t *written);
 int vphb_tce_put_batch_send(vphb_conn *c, uint32_t vm_fd, uint64_t liobn, uint64_t ioba,
                             const uint64_t *tces, uint32_t count, uint16_t *msg_id);
+/** The 32-byte little-endian request prefix of TCE_PUT_BATCH (what precedes the TCEs). */
+void vphb_tce_put_batch_prefix(uint8_t out[32], uint32_t vm_fd, uint64_t liobn, uint64_t ioba, uint32_t count);
 int vphb_tce_put_batch_recv(vphb_conn *c, uint16_t msg_id, int32_t *ret, uint32_t *written);
 
 #ifdef __cplusplus

@@ -523,6 +523,10 @@ int vphb_connect(const char *target, const vphb_options *opt, vphb_conn **out, c
     pthread_mutex_init(&c->send_mu, NULL);
     pthread_cond_init(&c->cv, NULL);
 
+    if (opt != NULL) {
+        c->on_event = opt->on_event;
+        c->on_event_user = opt->on_event_user;
+    }
     const char *client = opt != NULL && opt->client != NULL ? opt->client : "libvphb";
     const char *token = opt != NULL ? opt->token : NULL;
     if (token == NULL) token = getenv("VPHB_TOKEN");

@@ -182,27 +182,31 @@ int vphb_get_bytes(const vphb_reply *r, const char *name, const void **ptr, size
 
 /* ---- TCE_PUT_BATCH (raw request, MessagePack reply) ---- */
 
-#define VPHB_OP_CODE_TCE_PUT_BATCH 526
 
-int vphb_tce_put_batch_send(vphb_conn *c, uint32_t vm_fd, uint64_t liobn, uint64_t ioba,
-                            const uint64_t *tces, uint32_t count, uint16_t *msg_id)
+void vphb_tce_put_batch_prefix(uint8_t head[32], uint32_t vm_fd, uint64_t liobn, uint64_t ioba, uint32_t count)
 {
-    uint8_t head[32];
     put32(head, vm_fd);
     put32(head + 4, 0);
     put64(head + 8, liobn);
     put64(head + 16, ioba);
     put32(head + 24, count);
     put32(head + 28, 0);
+}
+
+int vphb_tce_put_batch_send(vphb_conn *c, uint32_t vm_fd, uint64_t liobn, uint64_t ioba,
+                            const uint64_t *tces, uint32_t count, uint16_t *msg_id)
+{
+    uint8_t head[32];
+    vphb_tce_put_batch_prefix(head, vm_fd, liobn, ioba, count);
     struct iovec iov[2] = { { head, sizeof head }, { (void *)tces, (size_t)count * 8 } };
 #if __BYTE_ORDER == __LITTLE_ENDIAN
-    return vphb_send_raw(c, VPHB_OP_CODE_TCE_PUT_BATCH, iov, 2, msg_id);
+    return vphb_send_raw(c, VPHB_OP_TCE_PUT_BATCH, iov, 2, msg_id);
 #else
     uint64_t *le = malloc((size_t)count * 8 + 1);
     if (le == NULL) return -ENOMEM;
     for (uint32_t i = 0; i < count; i++) le[i] = htole64(tces[i]);
     iov[1].iov_base = le;
-    int r = vphb_send_raw(c, VPHB_OP_CODE_TCE_PUT_BATCH, iov, 2, msg_id);
+    int r = vphb_send_raw(c, VPHB_OP_TCE_PUT_BATCH, iov, 2, msg_id);
     free(le);
     return r;
 #endif
@@ -228,4 +232,39 @@ int vphb_tce_put_batch(vphb_conn *c, uint32_t vm_fd, uint64_t liobn, uint64_t io
     uint16_t id;
     int e = vphb_tce_put_batch_send(c, vm_fd, liobn, ioba, tces, count, &id);
     return e < 0 ? e : vphb_tce_put_batch_recv(c, id, ret, written);
+}
+
+/* ---- stream decoder ---- */
+
+void vphb_decoder_init(vphb_decoder *d) { memset(d, 0, sizeof *d); }
+void vphb_decoder_free(vphb_decoder *d) { free(d->buf); memset(d, 0, sizeof *d); }
+
+int vphb_decoder_push(vphb_decoder *d, const void *bytes, size_t len)
+{
+    if (d->len + len > d->cap) {
+        size_t cap = d->cap ? d->cap : 4096;
+        while (cap < d->len + len) cap *= 2;
+        uint8_t *nb = realloc(d->buf, cap);
+        if (nb == NULL) return -ENOMEM;
+        d->buf = nb;
+        d->cap = cap;
+    }
+    memcpy(d->buf + d->len, bytes, len);
+    d->len += len;
+    return 0;
+}
+
+int vphb_decoder_next(vphb_decoder *d, vphb_reply **out)
+{
+    *out = NULL;
+    if (d->len < VPHB_HEADER_SIZE) return 0;
+    vphb_header h;
+    vphb_header_get(d->buf, &h);
+    if (h.size < VPHB_HEADER_SIZE) return -EINVAL;
+    if (d->len < h.size) return 0;
+    int r = vphb_frame_parse(d->buf, h.size, false, out);
+    if (*out == NULL) return r < 0 ? r : -ENOMEM;
+    memmove(d->buf, d->buf + h.size, d->len - h.size);
+    d->len -= h.size;
+    return 1;
 }

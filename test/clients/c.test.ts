@@ -1,0 +1,50 @@
+/** libvphb (clients/c): builds it with make, runs its C suites against a live `vphb serve` and
+ *  the protocol vectors, and checks the generated op wrappers are current. */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announce, cToolchain } from '../e2e/system.js';
+import { startVphb, type VphbProc } from '../e2e/vphb-proc.js';
+
+const C = 'clients/c';
+const prereq = cToolchain();
+const run = announce('C client suite (clients/c)', prereq);
+
+function sh(cmd: string, args: string[], timeout = 120_000): { status: number | null; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe.runIf(run)('libvphb', () => {
+  let vphb: VphbProc;
+  beforeAll(async () => {
+    if (prereq.missing !== undefined) throw new Error(`missing ${prereq.missing}: ${prereq.install}`);
+    const m = sh('make', ['-s', '-C', C, 'tests']);
+    if (m.status !== 0) throw new Error(`make -C ${C} tests failed:\n${m.out}`);
+    vphb = await startVphb();
+  }, 180_000);
+  afterAll(async () => { await vphb?.stop(); });
+
+  it('passes its live-server suite (UNIX, TCP+token, pipelining, errors, v2 DDW sequence, TCE_PUT_BATCH, events, lost connection)', () => {
+    const r = sh(join(C, 'build', 'test_live'), [vphb.socket, vphb.tcp, vphb.token], 60_000);
+    expect(r.out).toMatch(/ 0 failed/);
+    expect(r.status).toBe(0);
+  });
+
+  it('decodes every frame of protocol/vectors and re-encodes the canonical ones byte for byte', () => {
+    const g = sh(process.execPath, [join(C, 'tests', 'vectors-to-txt.mjs')]);
+    expect(g.status).toBe(0);
+    const file = join(vphb.dir, 'vectors.txt');
+    writeFileSync(file, g.out);
+    const r = sh(join(C, 'build', 'test_vectors'), [file]);
+    expect(r.out).toMatch(/ 0 failed/);
+    expect(r.status).toBe(0);
+  });
+
+  it('generated op wrappers are current with protocol/ops.json', () => {
+    const r = sh(process.execPath, [join(C, 'gen-c.mjs'), '--check']);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
