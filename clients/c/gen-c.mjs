@@ -29,11 +29,50 @@ function kind(type) {
     case 'str': return { c: 'const char *', scalar: false, enc: 'STR', dec: 'bytes' };
     case 'bin': return { c: 'const void *', scalar: false, enc: 'BIN', dec: 'bytes' };
     case 'u64[]': return { c: 'const uint64_t *', scalar: false, enc: 'U64S', dec: 'object' };
+    case 's32[]': return { c: 'const int32_t *', scalar: false, enc: 'S32S', dec: 'object' };
     default: return { c: 'const msgpack_object *', scalar: false, enc: 'OBJECT', dec: 'object' };
   }
 }
 
-const msgpackOps = spec.ops.filter((op) => op.payload !== 'raw');
+const msgpackOps = spec.ops.filter((op) => op.payload !== 'raw' && op.direction !== 'server');
+const serverOps = spec.ops.filter((op) => op.direction === 'server');
+
+/** C struct members for decoded fields. */
+function decodedMembers(fields) {
+  const out = [];
+  for (const f of fields) {
+    const k = kind(f.type);
+    const ct = k.dec === 'object' ? 'const msgpack_object *' : k.dec === 'bytes' ? 'const void *' : k.c;
+    out.push(`    bool has_${ident(f.name)};`);
+    out.push(`    ${ct}${ct.endsWith('*') ? '' : ' '}${ident(f.name)};`);
+    if (k.dec === 'bytes') out.push(`    size_t ${ident(f.name)}_len;`);
+  }
+  return out;
+}
+
+/** C statements decoding fields of reply r into dst->; sets bad on a missing/ill-typed field. */
+function decodeStatements(fields, dst) {
+  const out = ['    const msgpack_object *o;', '    int bad = 0;'];
+  for (const f of fields) {
+    const k = kind(f.type);
+    const v = `${dst}->${ident(f.name)}`;
+    out.push(`    o = vphb_get(r, "${f.name}");`);
+    out.push(`    ${dst}->has_${ident(f.name)} = o != NULL;`);
+    let dec;
+    switch (k.dec) {
+      case 'u16': dec = `{ uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT16_MAX) ${v} = (uint16_t)t; else bad = 1; }`; break;
+      case 'u32': dec = `{ uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) ${v} = (uint32_t)t; else bad = 1; }`; break;
+      case 'u64': dec = `{ if (vphb_obj_u64(o, &${v}) != 0) bad = 1; }`; break;
+      case 's32': dec = `{ int64_t t; if (vphb_obj_i64(o, &t) == 0 && t >= INT32_MIN && t <= INT32_MAX) ${v} = (int32_t)t; else bad = 1; }`; break;
+      case 'bool': dec = `{ if (o->type == MSGPACK_OBJECT_BOOLEAN) ${v} = o->via.boolean; else bad = 1; }`; break;
+      case 'bytes': dec = `{ if (o->type == MSGPACK_OBJECT_STR) { ${v} = o->via.str.ptr; ${v}_len = o->via.str.size; } else if (o->type == MSGPACK_OBJECT_BIN) { ${v} = o->via.bin.ptr; ${v}_len = o->via.bin.size; } else bad = 1; }`; break;
+      default: dec = `${v} = o;`;
+    }
+    out.push(`    if (o != NULL) ${dec}`);
+    if (!f.optional) out.push('    else bad = 1;');
+  }
+  return out;
+}
 const h = [];
 const c = [];
 h.push('/* Generated from protocol/ops.json by clients/c/gen-c.mjs: do not edit. */');
@@ -64,19 +103,13 @@ for (const op of msgpackOps) {
       if (f.optional) h.push(`    bool has_${ident(f.name)};`);
       h.push(`    ${k.c}${k.c.endsWith('*') ? '' : ' '}${ident(f.name)};`);
       if (k.enc === 'BIN') h.push(`    size_t ${ident(f.name)}_len;`);
-      if (k.enc === 'U64S') h.push(`    size_t ${ident(f.name)}_count;`);
+      if (k.enc === 'U64S' || k.enc === 'S32S') h.push(`    size_t ${ident(f.name)}_count;`);
     }
     h.push('};');
   }
   if (rep.length > 0) {
     h.push(`struct ${fn}_rep {`);
-    for (const f of rep) {
-      const k = kind(f.type);
-      const ct = k.dec === 'object' ? 'const msgpack_object *' : k.dec === 'bytes' ? 'const void *' : k.c;
-      h.push(`    bool has_${ident(f.name)};`);
-      h.push(`    ${ct}${ct.endsWith('*') ? '' : ' '}${ident(f.name)};`);
-      if (k.dec === 'bytes') h.push(`    size_t ${ident(f.name)}_len;`);
-    }
+    h.push(...decodedMembers(rep));
     if (needsReply) h.push('    vphb_reply *reply;');
     h.push('};');
   }
@@ -101,6 +134,7 @@ for (const op of msgpackOps) {
         case 'STR': val = `.v.bytes = { ${v}, (size_t)-1 }`; break;
         case 'BIN': val = `.v.bytes = { ${v}, ${v}_len }`; break;
         case 'U64S': val = `.v.u64s = { ${v}, ${v}_count }`; break;
+        case 'S32S': val = `.v.s32s = { ${v}, ${v}_count }`; break;
         default: val = `.v.obj = ${v}`;
       }
       const line = `f[n++] = (vphb_field){ .name = "${f.name}", .type = VPHB_F_${k.enc}, ${val} };`;
@@ -120,26 +154,7 @@ for (const op of msgpackOps) {
   c.push('    vphb_reply *r;', '    int e = vphb_wait(c, msg_id, &r);', '    if (e < 0) return e;');
   c.push('    e = vphb_reply_status(r);', '    if (e < 0) { vphb_reply_free(r); return e; }');
   if (rep.length > 0) {
-    c.push('    const msgpack_object *o;');
-    c.push('    int bad = 0;');
-    for (const f of rep) {
-      const k = kind(f.type);
-      const v = `rep->${ident(f.name)}`;
-      c.push(`    o = vphb_get(r, "${f.name}");`);
-      c.push(`    rep->has_${ident(f.name)} = o != NULL;`);
-      let dec;
-      switch (k.dec) {
-        case 'u16': dec = `{ uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT16_MAX) ${v} = (uint16_t)t; else bad = 1; }`; break;
-        case 'u32': dec = `{ uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) ${v} = (uint32_t)t; else bad = 1; }`; break;
-        case 'u64': dec = `{ if (vphb_obj_u64(o, &${v}) != 0) bad = 1; }`; break;
-        case 's32': dec = `{ int64_t t; if (vphb_obj_i64(o, &t) == 0 && t >= INT32_MIN && t <= INT32_MAX) ${v} = (int32_t)t; else bad = 1; }`; break;
-        case 'bool': dec = `{ if (o->type == MSGPACK_OBJECT_BOOLEAN) ${v} = o->via.boolean; else bad = 1; }`; break;
-        case 'bytes': dec = `{ if (o->type == MSGPACK_OBJECT_STR) { ${v} = o->via.str.ptr; ${v}_len = o->via.str.size; } else if (o->type == MSGPACK_OBJECT_BIN) { ${v} = o->via.bin.ptr; ${v}_len = o->via.bin.size; } else bad = 1; }`; break;
-        default: dec = `${v} = o;`;
-      }
-      c.push(`    if (o != NULL) ${dec}`);
-      if (!f.optional) c.push('    else bad = 1;');
-    }
+    c.push(...decodeStatements(rep, 'rep'));
     c.push(`    if (bad) { vphb_set_message_("${op.name} reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }`);
   }
   if (needsReply) c.push('    rep->reply = r;'); else c.push('    vphb_reply_free(r);');
@@ -150,6 +165,18 @@ for (const op of msgpackOps) {
   const repArg = rep.length > 0 ? ', rep' : '';
   c.push(`int ${fn}(vphb_conn *c${reqParam}${repParam})`, '{');
   c.push('    uint16_t id;', `    int e = ${fn}_send(c${reqArg}, &id);`, `    return e < 0 ? e : ${fn}_recv(c, id${repArg});`, '}', '');
+}
+for (const op of serverOps) {
+  const fn = lower(op);
+  const fields = op.request ?? [];
+  h.push(`/* ${op.name} (${op.code}): sent by the server; decode it in the vphb_on_event callback. */`);
+  h.push(`struct ${fn}_event {`, ...decodedMembers(fields), '};');
+  h.push(`int ${fn}_decode(const vphb_reply *frame, struct ${fn}_event *ev);`, '');
+  c.push(`int ${fn}_decode(const vphb_reply *r, struct ${fn}_event *ev)`, '{');
+  c.push(`    if (r->command != ${op.code}) return -EINVAL;`);
+  c.push(...decodeStatements(fields, 'ev'));
+  c.push(`    if (bad) { vphb_set_message_("${op.name} frame: a field is missing or of the wrong type", NULL, 0); return -EBADMSG; }`);
+  c.push('    return 0;', '}', '');
 }
 h.push('#endif', '');
 

@@ -118,6 +118,7 @@ typedef enum vphb_ftype {
     VPHB_F_STR,
     VPHB_F_BIN,
     VPHB_F_U64S,   /* u64[] */
+    VPHB_F_S32S,   /* s32[] */
     VPHB_F_OBJECT, /* a msgpack_object packed as it is (nested maps, arrays) */
     VPHB_F_NIL
 } vphb_ftype;
@@ -131,6 +132,7 @@ typedef struct vphb_field {
         bool b;
         struct { const void *ptr; size_t len; } bytes; /* STR (len may be (size_t)-1: strlen), BIN */
         struct { const uint64_t *ptr; size_t count; } u64s;
+        struct { const int32_t *ptr; size_t count; } s32s;
         const msgpack_object *obj;
     } v;
 } vphb_field;

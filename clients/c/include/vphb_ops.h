@@ -10,6 +10,7 @@
 #define VPHB_OP_PING 2
 #define VPHB_OP_TOPOLOGY 3
 #define VPHB_OP_CLOSE 4
+#define VPHB_OP_HOST_STATE 5
 #define VPHB_OP_VFIO_OPEN_CONTAINER 256
 #define VPHB_OP_VFIO_GET_API_VERSION 257
 #define VPHB_OP_VFIO_CHECK_EXTENSION 258
@@ -29,6 +30,15 @@
 #define VPHB_OP_VFIO_IOMMU_SPAPR_TCE_CREATE 272
 #define VPHB_OP_VFIO_IOMMU_SPAPR_TCE_REMOVE 273
 #define VPHB_OP_IOMMU_TRANSLATE 274
+#define VPHB_OP_VFIO_DEVICE_GET_INFO 275
+#define VPHB_OP_VFIO_DEVICE_GET_REGION_INFO 276
+#define VPHB_OP_VFIO_DEVICE_GET_IRQ_INFO 277
+#define VPHB_OP_VFIO_DEVICE_SET_IRQS 278
+#define VPHB_OP_VFIO_DEVICE_RESET 279
+#define VPHB_OP_VFIO_DEVICE_REGION_READ 280
+#define VPHB_OP_VFIO_DEVICE_REGION_WRITE 281
+#define VPHB_OP_VFIO_EEH_PE_OP 282
+#define VPHB_OP_DEVICE_RAISE_IRQ 283
 #define VPHB_OP_KVM_CREATE_VM 512
 #define VPHB_OP_KVM_CHECK_EXTENSION 513
 #define VPHB_OP_KVM_ENABLE_CAP 514
@@ -44,6 +54,7 @@
 #define VPHB_OP_TCE_TABLE_READ 524
 #define VPHB_OP_TCE_TABLE_WRITE 525
 #define VPHB_OP_TCE_PUT_BATCH 526
+#define VPHB_OP_VFIO_DEVICE_IRQ 1024
 
 /** Name of an op code of ops.json, or NULL. */
 const char *vphb_op_name(uint16_t code);
@@ -111,6 +122,22 @@ struct vphb_close_req {
 int vphb_close_send(vphb_conn *c, const struct vphb_close_req *req, uint16_t *msg_id);
 int vphb_close_recv(vphb_conn *c, uint16_t msg_id);
 int vphb_close(vphb_conn *c, const struct vphb_close_req *req);
+
+/* HOST_STATE (5) */
+struct vphb_host_state_rep {
+    bool has_phbs;
+    const msgpack_object *phbs;
+    bool has_containers;
+    const msgpack_object *containers;
+    bool has_vms;
+    const msgpack_object *vms;
+    bool has_connections;
+    const msgpack_object *connections;
+    vphb_reply *reply;
+};
+int vphb_host_state_send(vphb_conn *c, uint16_t *msg_id);
+int vphb_host_state_recv(vphb_conn *c, uint16_t msg_id, struct vphb_host_state_rep *rep);
+int vphb_host_state(vphb_conn *c, struct vphb_host_state_rep *rep);
 
 /* VFIO_OPEN_CONTAINER (256) */
 struct vphb_vfio_open_container_rep {
@@ -337,6 +364,150 @@ int vphb_iommu_translate_send(vphb_conn *c, const struct vphb_iommu_translate_re
 int vphb_iommu_translate_recv(vphb_conn *c, uint16_t msg_id, struct vphb_iommu_translate_rep *rep);
 int vphb_iommu_translate(vphb_conn *c, const struct vphb_iommu_translate_req *req, struct vphb_iommu_translate_rep *rep);
 
+/* VFIO_DEVICE_GET_INFO (275) */
+struct vphb_vfio_device_get_info_req {
+    int32_t fd;
+};
+struct vphb_vfio_device_get_info_rep {
+    bool has_flags;
+    uint32_t flags;
+    bool has_num_regions;
+    uint32_t num_regions;
+    bool has_num_irqs;
+    uint32_t num_irqs;
+};
+int vphb_vfio_device_get_info_send(vphb_conn *c, const struct vphb_vfio_device_get_info_req *req, uint16_t *msg_id);
+int vphb_vfio_device_get_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_get_info_rep *rep);
+int vphb_vfio_device_get_info(vphb_conn *c, const struct vphb_vfio_device_get_info_req *req, struct vphb_vfio_device_get_info_rep *rep);
+
+/* VFIO_DEVICE_GET_REGION_INFO (276) */
+struct vphb_vfio_device_get_region_info_req {
+    int32_t fd;
+    uint32_t index;
+};
+struct vphb_vfio_device_get_region_info_rep {
+    bool has_index;
+    uint32_t index;
+    bool has_flags;
+    uint32_t flags;
+    bool has_size;
+    uint64_t size;
+    bool has_offset;
+    uint64_t offset;
+};
+int vphb_vfio_device_get_region_info_send(vphb_conn *c, const struct vphb_vfio_device_get_region_info_req *req, uint16_t *msg_id);
+int vphb_vfio_device_get_region_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_get_region_info_rep *rep);
+int vphb_vfio_device_get_region_info(vphb_conn *c, const struct vphb_vfio_device_get_region_info_req *req, struct vphb_vfio_device_get_region_info_rep *rep);
+
+/* VFIO_DEVICE_GET_IRQ_INFO (277) */
+struct vphb_vfio_device_get_irq_info_req {
+    int32_t fd;
+    uint32_t index;
+};
+struct vphb_vfio_device_get_irq_info_rep {
+    bool has_index;
+    uint32_t index;
+    bool has_flags;
+    uint32_t flags;
+    bool has_count;
+    uint32_t count;
+};
+int vphb_vfio_device_get_irq_info_send(vphb_conn *c, const struct vphb_vfio_device_get_irq_info_req *req, uint16_t *msg_id);
+int vphb_vfio_device_get_irq_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_get_irq_info_rep *rep);
+int vphb_vfio_device_get_irq_info(vphb_conn *c, const struct vphb_vfio_device_get_irq_info_req *req, struct vphb_vfio_device_get_irq_info_rep *rep);
+
+/* VFIO_DEVICE_SET_IRQS (278) */
+struct vphb_vfio_device_set_irqs_req {
+    int32_t fd;
+    uint32_t flags;
+    uint32_t index;
+    uint32_t start;
+    uint32_t count;
+    bool has_data;
+    const int32_t *data;
+    size_t data_count;
+};
+int vphb_vfio_device_set_irqs_send(vphb_conn *c, const struct vphb_vfio_device_set_irqs_req *req, uint16_t *msg_id);
+int vphb_vfio_device_set_irqs_recv(vphb_conn *c, uint16_t msg_id);
+int vphb_vfio_device_set_irqs(vphb_conn *c, const struct vphb_vfio_device_set_irqs_req *req);
+
+/* VFIO_DEVICE_RESET (279) */
+struct vphb_vfio_device_reset_req {
+    int32_t fd;
+};
+int vphb_vfio_device_reset_send(vphb_conn *c, const struct vphb_vfio_device_reset_req *req, uint16_t *msg_id);
+int vphb_vfio_device_reset_recv(vphb_conn *c, uint16_t msg_id);
+int vphb_vfio_device_reset(vphb_conn *c, const struct vphb_vfio_device_reset_req *req);
+
+/* VFIO_DEVICE_REGION_READ (280) */
+struct vphb_vfio_device_region_read_req {
+    int32_t fd;
+    uint64_t offset;
+    uint32_t count;
+};
+struct vphb_vfio_device_region_read_rep {
+    bool has_data;
+    const void *data;
+    size_t data_len;
+    vphb_reply *reply;
+};
+int vphb_vfio_device_region_read_send(vphb_conn *c, const struct vphb_vfio_device_region_read_req *req, uint16_t *msg_id);
+int vphb_vfio_device_region_read_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_region_read_rep *rep);
+int vphb_vfio_device_region_read(vphb_conn *c, const struct vphb_vfio_device_region_read_req *req, struct vphb_vfio_device_region_read_rep *rep);
+
+/* VFIO_DEVICE_REGION_WRITE (281) */
+struct vphb_vfio_device_region_write_req {
+    int32_t fd;
+    uint64_t offset;
+    const void *data;
+    size_t data_len;
+};
+struct vphb_vfio_device_region_write_rep {
+    bool has_count;
+    uint32_t count;
+};
+int vphb_vfio_device_region_write_send(vphb_conn *c, const struct vphb_vfio_device_region_write_req *req, uint16_t *msg_id);
+int vphb_vfio_device_region_write_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_region_write_rep *rep);
+int vphb_vfio_device_region_write(vphb_conn *c, const struct vphb_vfio_device_region_write_req *req, struct vphb_vfio_device_region_write_rep *rep);
+
+/* VFIO_EEH_PE_OP (282) */
+struct vphb_vfio_eeh_pe_op_req {
+    int32_t fd;
+    bool has_flags;
+    uint32_t flags;
+    uint32_t op;
+    bool has_type;
+    uint32_t type;
+    bool has_func;
+    uint32_t func;
+    bool has_addr;
+    uint64_t addr;
+    bool has_mask;
+    uint64_t mask;
+};
+struct vphb_vfio_eeh_pe_op_rep {
+    bool has_ret;
+    int32_t ret;
+};
+int vphb_vfio_eeh_pe_op_send(vphb_conn *c, const struct vphb_vfio_eeh_pe_op_req *req, uint16_t *msg_id);
+int vphb_vfio_eeh_pe_op_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_eeh_pe_op_rep *rep);
+int vphb_vfio_eeh_pe_op(vphb_conn *c, const struct vphb_vfio_eeh_pe_op_req *req, struct vphb_vfio_eeh_pe_op_rep *rep);
+
+/* DEVICE_RAISE_IRQ (283) */
+struct vphb_device_raise_irq_req {
+    int32_t fd;
+    uint32_t index;
+    bool has_vector;
+    uint32_t vector;
+};
+struct vphb_device_raise_irq_rep {
+    bool has_ret;
+    int32_t ret;
+};
+int vphb_device_raise_irq_send(vphb_conn *c, const struct vphb_device_raise_irq_req *req, uint16_t *msg_id);
+int vphb_device_raise_irq_recv(vphb_conn *c, uint16_t msg_id, struct vphb_device_raise_irq_rep *rep);
+int vphb_device_raise_irq(vphb_conn *c, const struct vphb_device_raise_irq_req *req, struct vphb_device_raise_irq_rep *rep);
+
 /* KVM_CREATE_VM (512) */
 struct vphb_kvm_create_vm_req {
     bool has_type;
@@ -543,5 +714,18 @@ struct vphb_tce_table_write_req {
 int vphb_tce_table_write_send(vphb_conn *c, const struct vphb_tce_table_write_req *req, uint16_t *msg_id);
 int vphb_tce_table_write_recv(vphb_conn *c, uint16_t msg_id);
 int vphb_tce_table_write(vphb_conn *c, const struct vphb_tce_table_write_req *req);
+
+/* VFIO_DEVICE_IRQ (1024): sent by the server; decode it in the vphb_on_event callback. */
+struct vphb_vfio_device_irq_event {
+    bool has_fd;
+    int32_t fd;
+    bool has_index;
+    uint32_t index;
+    bool has_vector;
+    uint32_t vector;
+    bool has_token;
+    int32_t token;
+};
+int vphb_vfio_device_irq_decode(const vphb_reply *frame, struct vphb_vfio_device_irq_event *ev);
 
 #endif

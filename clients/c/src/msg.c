@@ -65,6 +65,10 @@ int vphb_encode_map(msgpack_sbuffer *buf, const vphb_field *f, size_t n)
             e = msgpack_pack_array(&pk, f[i].v.u64s.count);
             for (size_t j = 0; e == 0 && j < f[i].v.u64s.count; j++) e = msgpack_pack_uint64(&pk, f[i].v.u64s.ptr[j]);
             break;
+        case VPHB_F_S32S:
+            e = msgpack_pack_array(&pk, f[i].v.s32s.count);
+            for (size_t j = 0; e == 0 && j < f[i].v.s32s.count; j++) e = msgpack_pack_int64(&pk, f[i].v.s32s.ptr[j]);
+            break;
         case VPHB_F_OBJECT: e = msgpack_pack_object(&pk, *f[i].v.obj); break;
         default:
             vphb_set_message_("unknown field type", NULL, 0);

@@ -12,6 +12,7 @@ const char *vphb_op_name(uint16_t code)
     case 2: return "PING";
     case 3: return "TOPOLOGY";
     case 4: return "CLOSE";
+    case 5: return "HOST_STATE";
     case 256: return "VFIO_OPEN_CONTAINER";
     case 257: return "VFIO_GET_API_VERSION";
     case 258: return "VFIO_CHECK_EXTENSION";
@@ -31,6 +32,15 @@ const char *vphb_op_name(uint16_t code)
     case 272: return "VFIO_IOMMU_SPAPR_TCE_CREATE";
     case 273: return "VFIO_IOMMU_SPAPR_TCE_REMOVE";
     case 274: return "IOMMU_TRANSLATE";
+    case 275: return "VFIO_DEVICE_GET_INFO";
+    case 276: return "VFIO_DEVICE_GET_REGION_INFO";
+    case 277: return "VFIO_DEVICE_GET_IRQ_INFO";
+    case 278: return "VFIO_DEVICE_SET_IRQS";
+    case 279: return "VFIO_DEVICE_RESET";
+    case 280: return "VFIO_DEVICE_REGION_READ";
+    case 281: return "VFIO_DEVICE_REGION_WRITE";
+    case 282: return "VFIO_EEH_PE_OP";
+    case 283: return "DEVICE_RAISE_IRQ";
     case 512: return "KVM_CREATE_VM";
     case 513: return "KVM_CHECK_EXTENSION";
     case 514: return "KVM_ENABLE_CAP";
@@ -46,6 +56,7 @@ const char *vphb_op_name(uint16_t code)
     case 524: return "TCE_TABLE_READ";
     case 525: return "TCE_TABLE_WRITE";
     case 526: return "TCE_PUT_BATCH";
+    case 1024: return "VFIO_DEVICE_IRQ";
     default: return NULL;
     }
 }
@@ -188,6 +199,48 @@ int vphb_close(vphb_conn *c, const struct vphb_close_req *req)
     uint16_t id;
     int e = vphb_close_send(c, req, &id);
     return e < 0 ? e : vphb_close_recv(c, id);
+}
+
+int vphb_host_state_send(vphb_conn *c, uint16_t *msg_id)
+{
+    return vphb_send(c, 5, NULL, 0, msg_id);
+}
+
+int vphb_host_state_recv(vphb_conn *c, uint16_t msg_id, struct vphb_host_state_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "phbs");
+    rep->has_phbs = o != NULL;
+    if (o != NULL) rep->phbs = o;
+    else bad = 1;
+    o = vphb_get(r, "containers");
+    rep->has_containers = o != NULL;
+    if (o != NULL) rep->containers = o;
+    else bad = 1;
+    o = vphb_get(r, "vms");
+    rep->has_vms = o != NULL;
+    if (o != NULL) rep->vms = o;
+    else bad = 1;
+    o = vphb_get(r, "connections");
+    rep->has_connections = o != NULL;
+    if (o != NULL) rep->connections = o;
+    else bad = 1;
+    if (bad) { vphb_set_message_("HOST_STATE reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    rep->reply = r;
+    return 0;
+}
+
+int vphb_host_state(vphb_conn *c, struct vphb_host_state_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_host_state_send(c, &id);
+    return e < 0 ? e : vphb_host_state_recv(c, id, rep);
 }
 
 int vphb_vfio_open_container_send(vphb_conn *c, uint16_t *msg_id)
@@ -784,6 +837,336 @@ int vphb_iommu_translate(vphb_conn *c, const struct vphb_iommu_translate_req *re
     return e < 0 ? e : vphb_iommu_translate_recv(c, id, rep);
 }
 
+int vphb_vfio_device_get_info_send(vphb_conn *c, const struct vphb_vfio_device_get_info_req *req, uint16_t *msg_id)
+{
+    vphb_field f[1];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    return vphb_send(c, 275, f, n, msg_id);
+}
+
+int vphb_vfio_device_get_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_get_info_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "flags");
+    rep->has_flags = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->flags = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "num_regions");
+    rep->has_num_regions = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->num_regions = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "num_irqs");
+    rep->has_num_irqs = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->num_irqs = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_DEVICE_GET_INFO reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_device_get_info(vphb_conn *c, const struct vphb_vfio_device_get_info_req *req, struct vphb_vfio_device_get_info_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_get_info_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_get_info_recv(c, id, rep);
+}
+
+int vphb_vfio_device_get_region_info_send(vphb_conn *c, const struct vphb_vfio_device_get_region_info_req *req, uint16_t *msg_id)
+{
+    vphb_field f[2];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "index", .type = VPHB_F_UINT, .v.u = req->index };
+    return vphb_send(c, 276, f, n, msg_id);
+}
+
+int vphb_vfio_device_get_region_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_get_region_info_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "index");
+    rep->has_index = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->index = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "flags");
+    rep->has_flags = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->flags = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "size");
+    rep->has_size = o != NULL;
+    if (o != NULL) { if (vphb_obj_u64(o, &rep->size) != 0) bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "offset");
+    rep->has_offset = o != NULL;
+    if (o != NULL) { if (vphb_obj_u64(o, &rep->offset) != 0) bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_DEVICE_GET_REGION_INFO reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_device_get_region_info(vphb_conn *c, const struct vphb_vfio_device_get_region_info_req *req, struct vphb_vfio_device_get_region_info_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_get_region_info_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_get_region_info_recv(c, id, rep);
+}
+
+int vphb_vfio_device_get_irq_info_send(vphb_conn *c, const struct vphb_vfio_device_get_irq_info_req *req, uint16_t *msg_id)
+{
+    vphb_field f[2];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "index", .type = VPHB_F_UINT, .v.u = req->index };
+    return vphb_send(c, 277, f, n, msg_id);
+}
+
+int vphb_vfio_device_get_irq_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_get_irq_info_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "index");
+    rep->has_index = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->index = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "flags");
+    rep->has_flags = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->flags = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "count");
+    rep->has_count = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->count = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_DEVICE_GET_IRQ_INFO reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_device_get_irq_info(vphb_conn *c, const struct vphb_vfio_device_get_irq_info_req *req, struct vphb_vfio_device_get_irq_info_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_get_irq_info_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_get_irq_info_recv(c, id, rep);
+}
+
+int vphb_vfio_device_set_irqs_send(vphb_conn *c, const struct vphb_vfio_device_set_irqs_req *req, uint16_t *msg_id)
+{
+    vphb_field f[6];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "flags", .type = VPHB_F_UINT, .v.u = req->flags };
+    f[n++] = (vphb_field){ .name = "index", .type = VPHB_F_UINT, .v.u = req->index };
+    f[n++] = (vphb_field){ .name = "start", .type = VPHB_F_UINT, .v.u = req->start };
+    f[n++] = (vphb_field){ .name = "count", .type = VPHB_F_UINT, .v.u = req->count };
+    if (req->has_data) f[n++] = (vphb_field){ .name = "data", .type = VPHB_F_S32S, .v.s32s = { req->data, req->data_count } };
+    return vphb_send(c, 278, f, n, msg_id);
+}
+
+int vphb_vfio_device_set_irqs_recv(vphb_conn *c, uint16_t msg_id)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_device_set_irqs(vphb_conn *c, const struct vphb_vfio_device_set_irqs_req *req)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_set_irqs_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_set_irqs_recv(c, id);
+}
+
+int vphb_vfio_device_reset_send(vphb_conn *c, const struct vphb_vfio_device_reset_req *req, uint16_t *msg_id)
+{
+    vphb_field f[1];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    return vphb_send(c, 279, f, n, msg_id);
+}
+
+int vphb_vfio_device_reset_recv(vphb_conn *c, uint16_t msg_id)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_device_reset(vphb_conn *c, const struct vphb_vfio_device_reset_req *req)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_reset_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_reset_recv(c, id);
+}
+
+int vphb_vfio_device_region_read_send(vphb_conn *c, const struct vphb_vfio_device_region_read_req *req, uint16_t *msg_id)
+{
+    vphb_field f[3];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "offset", .type = VPHB_F_UINT, .v.u = req->offset };
+    f[n++] = (vphb_field){ .name = "count", .type = VPHB_F_UINT, .v.u = req->count };
+    return vphb_send(c, 280, f, n, msg_id);
+}
+
+int vphb_vfio_device_region_read_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_region_read_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "data");
+    rep->has_data = o != NULL;
+    if (o != NULL) { if (o->type == MSGPACK_OBJECT_STR) { rep->data = o->via.str.ptr; rep->data_len = o->via.str.size; } else if (o->type == MSGPACK_OBJECT_BIN) { rep->data = o->via.bin.ptr; rep->data_len = o->via.bin.size; } else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_DEVICE_REGION_READ reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    rep->reply = r;
+    return 0;
+}
+
+int vphb_vfio_device_region_read(vphb_conn *c, const struct vphb_vfio_device_region_read_req *req, struct vphb_vfio_device_region_read_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_region_read_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_region_read_recv(c, id, rep);
+}
+
+int vphb_vfio_device_region_write_send(vphb_conn *c, const struct vphb_vfio_device_region_write_req *req, uint16_t *msg_id)
+{
+    vphb_field f[3];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "offset", .type = VPHB_F_UINT, .v.u = req->offset };
+    f[n++] = (vphb_field){ .name = "data", .type = VPHB_F_BIN, .v.bytes = { req->data, req->data_len } };
+    return vphb_send(c, 281, f, n, msg_id);
+}
+
+int vphb_vfio_device_region_write_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_device_region_write_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "count");
+    rep->has_count = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->count = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_DEVICE_REGION_WRITE reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_device_region_write(vphb_conn *c, const struct vphb_vfio_device_region_write_req *req, struct vphb_vfio_device_region_write_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_device_region_write_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_device_region_write_recv(c, id, rep);
+}
+
+int vphb_vfio_eeh_pe_op_send(vphb_conn *c, const struct vphb_vfio_eeh_pe_op_req *req, uint16_t *msg_id)
+{
+    vphb_field f[7];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    if (req->has_flags) f[n++] = (vphb_field){ .name = "flags", .type = VPHB_F_UINT, .v.u = req->flags };
+    f[n++] = (vphb_field){ .name = "op", .type = VPHB_F_UINT, .v.u = req->op };
+    if (req->has_type) f[n++] = (vphb_field){ .name = "type", .type = VPHB_F_UINT, .v.u = req->type };
+    if (req->has_func) f[n++] = (vphb_field){ .name = "func", .type = VPHB_F_UINT, .v.u = req->func };
+    if (req->has_addr) f[n++] = (vphb_field){ .name = "addr", .type = VPHB_F_UINT, .v.u = req->addr };
+    if (req->has_mask) f[n++] = (vphb_field){ .name = "mask", .type = VPHB_F_UINT, .v.u = req->mask };
+    return vphb_send(c, 282, f, n, msg_id);
+}
+
+int vphb_vfio_eeh_pe_op_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_eeh_pe_op_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "ret");
+    rep->has_ret = o != NULL;
+    if (o != NULL) { int64_t t; if (vphb_obj_i64(o, &t) == 0 && t >= INT32_MIN && t <= INT32_MAX) rep->ret = (int32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_EEH_PE_OP reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_vfio_eeh_pe_op(vphb_conn *c, const struct vphb_vfio_eeh_pe_op_req *req, struct vphb_vfio_eeh_pe_op_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_eeh_pe_op_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_eeh_pe_op_recv(c, id, rep);
+}
+
+int vphb_device_raise_irq_send(vphb_conn *c, const struct vphb_device_raise_irq_req *req, uint16_t *msg_id)
+{
+    vphb_field f[3];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "index", .type = VPHB_F_UINT, .v.u = req->index };
+    if (req->has_vector) f[n++] = (vphb_field){ .name = "vector", .type = VPHB_F_UINT, .v.u = req->vector };
+    return vphb_send(c, 283, f, n, msg_id);
+}
+
+int vphb_device_raise_irq_recv(vphb_conn *c, uint16_t msg_id, struct vphb_device_raise_irq_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "ret");
+    rep->has_ret = o != NULL;
+    if (o != NULL) { int64_t t; if (vphb_obj_i64(o, &t) == 0 && t >= INT32_MIN && t <= INT32_MAX) rep->ret = (int32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("DEVICE_RAISE_IRQ reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    vphb_reply_free(r);
+    return 0;
+}
+
+int vphb_device_raise_irq(vphb_conn *c, const struct vphb_device_raise_irq_req *req, struct vphb_device_raise_irq_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_device_raise_irq_send(c, req, &id);
+    return e < 0 ? e : vphb_device_raise_irq_recv(c, id, rep);
+}
+
 int vphb_kvm_create_vm_send(vphb_conn *c, const struct vphb_kvm_create_vm_req *req, uint16_t *msg_id)
 {
     vphb_field f[1];
@@ -1258,4 +1641,29 @@ int vphb_tce_table_write(vphb_conn *c, const struct vphb_tce_table_write_req *re
     uint16_t id;
     int e = vphb_tce_table_write_send(c, req, &id);
     return e < 0 ? e : vphb_tce_table_write_recv(c, id);
+}
+
+int vphb_vfio_device_irq_decode(const vphb_reply *r, struct vphb_vfio_device_irq_event *ev)
+{
+    if (r->command != 1024) return -EINVAL;
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "fd");
+    ev->has_fd = o != NULL;
+    if (o != NULL) { int64_t t; if (vphb_obj_i64(o, &t) == 0 && t >= INT32_MIN && t <= INT32_MAX) ev->fd = (int32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "index");
+    ev->has_index = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) ev->index = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "vector");
+    ev->has_vector = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) ev->vector = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "token");
+    ev->has_token = o != NULL;
+    if (o != NULL) { int64_t t; if (vphb_obj_i64(o, &t) == 0 && t >= INT32_MIN && t <= INT32_MAX) ev->token = (int32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_DEVICE_IRQ frame: a field is missing or of the wrong type", NULL, 0); return -EBADMSG; }
+    return 0;
 }

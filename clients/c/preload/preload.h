@@ -1,0 +1,46 @@
+/* libvphb-vfio.so internals: the fd table binding placeholder fds to vphb handles, the one
+ * connection, the IRQ eventfd tokens, and the VFIO ioctl translation. */
+#ifndef VPHB_PRELOAD_H
+#define VPHB_PRELOAD_H
+#include "vphb.h"
+#include <sys/types.h>
+
+enum vfio_kind { VK_NONE = 0, VK_CONTAINER, VK_GROUP, VK_DEVICE };
+
+/* The libc functions we stand in front of. */
+struct real_fns {
+    int (*open)(const char *, int, ...);
+    int (*openat)(int, const char *, int, ...);
+    int (*close)(int);
+    int (*ioctl)(int, unsigned long, ...);
+    ssize_t (*pread)(int, void *, size_t, off_t);
+    ssize_t (*pwrite)(int, const void *, size_t, off_t);
+};
+extern struct real_fns real;
+void vphb_preload_init(void);
+
+/* The connection (lazily opened by the first /dev/vfio open; NULL if it could not be). Returns
+ * NULL with *err set: EIO once it was lost, or the connect errno. */
+vphb_conn *pl_conn(int *err);
+
+/* fd table */
+int pl_lookup(int fd, enum vfio_kind *kind, int32_t *handle); /* 1 bound, 0 not */
+/* A new placeholder fd bound to handle; -errno on failure (the handle is then closed). */
+int pl_bind_new(enum vfio_kind kind, int32_t handle, int cloexec);
+/* Unbinds fd; returns 1 (and kind/handle) if it was bound. */
+int pl_unbind(int fd, enum vfio_kind *kind, int32_t *handle);
+
+/* IRQ eventfds: each armed eventfd is duplicated, the duplicate's number is the token the
+ * server hands back in VFIO_DEVICE_IRQ frames. */
+int pl_token_new(int eventfd);                    /* dup'ed token or -errno */
+void pl_token_drop(int token);                    /* closes a token not (or no longer) stored */
+void pl_irq_store(int32_t dev, uint32_t index, uint32_t vector, int token); /* replaces, closes the old one */
+void pl_irq_clear_index(int32_t dev, uint32_t index);
+void pl_irq_clear_device(int32_t dev);
+void pl_irq_signal(int token);
+
+/* ioctl on a bound fd: returns the ioctl result or -errno. */
+long pl_ioctl(enum vfio_kind kind, int32_t handle, unsigned long req, void *arg);
+ssize_t pl_pread(enum vfio_kind kind, int32_t handle, void *buf, size_t n, uint64_t off);
+ssize_t pl_pwrite(enum vfio_kind kind, int32_t handle, const void *buf, size_t n, uint64_t off);
+#endif
