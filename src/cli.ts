@@ -11,6 +11,7 @@ import { defaultSocketPath } from './wire/socket-path.js';
 import { parseHostPort, parseMemlock } from './server/options.js';
 import { DEFAULT_LIMITS, VphbServer } from './server/server.js';
 import { formatTopology } from './topology-table.js';
+import { sysfsCommand } from './cli-sysfs.js';
 import { isVphbError } from './wire/errno.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -137,6 +138,11 @@ export async function main(args: string[]): Promise<void> {
       .options(connectOptions)
       .option('json', { type: 'boolean', describe: 'print JSON instead of a table' }),
     (argv) => topology(argv))
+    .command('sysfs <dir>', 'write the sysfs stand-in QEMU vfio-pci reads, and print the QEMU command lines', (y) => y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'directory to write (created)' })
+      .options(connectOptions)
+      .option('device', { type: 'string', describe: 'only this PCI address' }),
+    (argv) => sysfsCommand(argv))
     .demandCommand(1, 'give a command: serve, ping or topology')
     .strict()
     .help()

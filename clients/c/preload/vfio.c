@@ -91,6 +91,8 @@ EXPORT int __open64_2(const char *path, int flags) { return open_common(AT_FDCWD
 EXPORT int __openat_2(int dirfd, const char *path, int flags) { return open_common(dirfd, path, flags, 0, 1); }
 EXPORT int __openat64_2(int dirfd, const char *path, int flags) { return open_common(dirfd, path, flags | O_LARGEFILE, 0, 1); }
 
+__attribute__((destructor)) static void at_exit(void) { pl_trace_flush(); }
+
 EXPORT int close(int fd)
 {
     vphb_preload_init();
@@ -100,6 +102,7 @@ EXPORT int close(int fd)
         int err;
         vphb_conn *c = pl_conn(&err);
         if (k == VK_DEVICE) pl_irq_clear_device(h);
+        if (k == VK_CONTAINER || k == VK_GROUP) pl_container_closed(h);
         if (c != NULL) vphb_close(c, &(struct vphb_close_req){ .fd = h }); /* the kernel's release cannot fail */
     }
     return real.close(fd);
@@ -116,6 +119,7 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
     int32_t h;
     if (!pl_lookup(fd, &k, &h)) return real.ioctl(fd, req, arg);
     long r = pl_ioctl(k, h, req, arg);
+    pl_trace_ioctl(k, h, req, arg, r);
     if (r < 0) return fail((int)-r);
     return (int)r;
 }
@@ -128,6 +132,7 @@ static ssize_t do_pread(int fd, void *buf, size_t n, off_t off)
     if (!pl_lookup(fd, &k, &h)) return real.pread(fd, buf, n, off);
     if (off < 0) return fail(EINVAL);
     ssize_t r = pl_pread(k, h, buf, n, (uint64_t)off);
+    pl_trace_rw(0, h, (uint64_t)off, buf, n, r);
     return r < 0 ? fail((int)-r) : r;
 }
 
@@ -139,6 +144,7 @@ static ssize_t do_pwrite(int fd, const void *buf, size_t n, off_t off)
     if (!pl_lookup(fd, &k, &h)) return real.pwrite(fd, buf, n, off);
     if (off < 0) return fail(EINVAL);
     ssize_t r = pl_pwrite(k, h, buf, n, (uint64_t)off);
+    pl_trace_rw(1, h, (uint64_t)off, buf, n, r);
     return r < 0 ? fail((int)-r) : r;
 }
 
