@@ -2,11 +2,11 @@
 # Fetches what the QEMU end-to-end suite (test/e2e) boots: Debian's ppc64el kernel and
 # busybox-static, unpacked under the cache directory, plus the busybox initramfs built from them.
 # Idempotent: a second run downloads nothing and rebuilds nothing.
-#   cache: ${VPHB_E2E_CACHE:-$HOME/.cache/vphb-e2e}
+#   cache: ${XDG_CACHE_HOME:-$HOME/.cache}/vphb-e2e
 # Needs root for dpkg --add-architecture / apt-get update (only the first time).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cache="${VPHB_E2E_CACHE:-$HOME/.cache/vphb-e2e}"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/vphb-e2e"
 mkdir -p "$cache/debs"
 export DEBIAN_FRONTEND=noninteractive
 

@@ -42,6 +42,21 @@ describe.runIf(run)('libvphb', () => {
     expect(r.status).toBe(0);
   });
 
+  it('serves an unmodified VMM through libvphb-vfio.so (libc calls only), and turns a killed server into EIO at once', async () => {
+    const own = await startVphb(); // killed by the test program
+    try {
+      const r = spawnSync(join(C, 'build', 'test_preload'), [String(own.pid), 'devices'], {
+        encoding: 'utf8', timeout: 90_000,
+        env: { ...process.env, LD_PRELOAD: join(process.cwd(), C, 'build', 'libvphb-vfio.so'), VPHB_SOCKET: own.socket },
+      });
+      const out = `${r.stdout}${r.stderr}`;
+      expect(out).toMatch(/ 0 failed/);
+      expect(r.status).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('generated op wrappers are current with protocol/ops.json', () => {
     const r = sh(process.execPath, [join(C, 'gen-c.mjs'), '--check']);
     expect(r.out).toBe('');

@@ -32,7 +32,8 @@ export function cToolchain(): Prereq {
   return { missing: undefined, install };
 }
 
-export const E2E_CACHE = process.env['VPHB_E2E_CACHE'] ?? join(homedir(), '.cache', 'vphb-e2e');
+/** Where scripts/setup-e2e.sh caches the Debian packages and the initramfs. */
+export const E2E_CACHE = join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'vphb-e2e');
 
 export function qemuGuest(): Prereq {
   const install = 'bash scripts/setup-e2e.sh   (or: npm run setup:e2e)';

@@ -29,7 +29,10 @@ export async function startVphb(opts: { config?: unknown; dir?: string; socket?:
     writeFileSync(file, JSON.stringify(opts.config));
     args.push('--config', file);
   }
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The CLI reads VPHB_* variables as options (yargs .env('VPHB')): keep the test's own
+  // (VPHB_REQUIRE_SYSTEM, the preload library's VPHB_SOCKET/VPHB_TRACE) away from it.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VPHB_')));
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
