@@ -1,7 +1,7 @@
 /** libvphb (clients/c): builds it with make, runs its C suites against a live `vphb serve` and
  *  the protocol vectors, and checks the generated op wrappers are current. */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announce, cToolchain } from '../e2e/system.js';
@@ -55,6 +55,15 @@ describe.runIf(run)('libvphb', () => {
     } finally {
       await own.stop();
     }
+  });
+
+  it('README embeds the C example that make tests compiles', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /```c\n#include "vphb.h"\n\n([\s\S]*?)```/.exec(readme)?.[1];
+    const src = readFileSync(join(C, 'tests', 'readme_example.c'), 'utf8');
+    const body = /int main\(void\)\n\{\n([\s\S]*?)    return 0;\n\}/.exec(src)?.[1]?.split('\n').map((l) => l.replace(/^ {4}/, '')).join('\n');
+    expect(block).toBeDefined();
+    expect(block).toBe(body);
   });
 
   it('generated op wrappers are current with protocol/ops.json', () => {
