@@ -15,23 +15,33 @@ const streams = JSON.parse(readFileSync(join(root, 'protocol', 'vectors', 'strea
 const hex = (s) => Buffer.from(s, 'utf8').toString('hex');
 const out = [];
 
-function value(v, type) {
+// Nested maps (PhbInfo, capabilities, HOST_STATE) have no field list in ops.json: their u64
+// quantities are known by key (PROTOCOL.md TOPOLOGY and section 15).
+const NESTED_U64 = new Set(['start', 'size', 'window_starts', 'pgsizes', 'addr', 'start_addr', 'window_size',
+  'table_bytes', 'liobn', 'offset', 'vaddr', 'locked_bytes', 'locked_limit']);
+
+function value(v, type, key) {
   if (v === null) { out.push('N'); return; }
-  if (type === 'u64' || (typeof v === 'string' && type === undefined && false)) { out.push(`U ${BigInt(v).toString()}`); return; }
+  if (type === undefined && NESTED_U64.has(key)) {
+    if (typeof v === 'string') { out.push(`U ${BigInt(v).toString()}`); return; }
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) { out.push(`A ${v.length}`); for (const x of v) out.push(`U ${BigInt(x)}`); return; }
+  }
+  if (type === 'u64') { out.push(`U ${BigInt(v).toString()}`); return; }
   if (type === 'u64[]') { out.push(`A ${v.length}`); for (const x of v) out.push(`U ${BigInt(x).toString()}`); return; }
   if (type === 'bin') { out.push(`B ${v}`); return; }
   if (typeof v === 'boolean') { out.push(v ? 'T' : 'F'); return; }
   if (typeof v === 'number') { out.push(v < 0 ? `I ${v}` : `U ${v}`); return; }
   if (typeof v === 'string') { out.push(`S ${hex(v)}`); return; }
-  if (Array.isArray(v)) { out.push(`A ${v.length}`); for (const x of v) value(x, undefined); return; }
+  if (Array.isArray(v)) { out.push(`A ${v.length}`); for (const x of v) value(x, undefined, key); return; }
   const keys = Object.keys(v);
   out.push(`M ${keys.length}`);
-  for (const k of keys) { out.push(`K ${hex(k)}`); value(v[k], undefined); }
+  for (const k of keys) { out.push(`K ${hex(k)}`); value(v[k], undefined, k); }
 }
 
 for (const v of vectors) {
-  const op = ops.find((o) => o.name === v.op);
-  const fields = v.header.flags & 0x20 ? [{ name: 'message', type: 'str' }] : (v.direction === 'command' ? op.request : op.reply);
+  // a frame of an op this ops.json does not have (e.g. a server-initiated code) is typed by its JSON alone
+  const op = ops.find((o) => o.name === v.op) ?? { request: [], reply: [] };
+  const fields = v.header.flags & 0x20 ? [{ name: 'message', type: 'str' }] : ((v.direction === 'command' ? op.request : op.reply) ?? []);
   const h = v.header;
   out.push(`V ${v.name}`, `H ${v.hex}`, `D ${h.msg_id} ${h.command} ${h.size} ${h.flags} ${h.error}`);
   out.push(`P ${v.payload_kind} ${v.canonical === undefined ? -1 : v.canonical ? 1 : 0} ${v.direction}`);
@@ -44,7 +54,7 @@ for (const v of vectors) {
   } else if (v.payload_kind === 'msgpack') {
     const keys = Object.keys(v.payload);
     out.push(`M ${keys.length}`);
-    for (const k of keys) { out.push(`K ${hex(k)}`); value(v.payload[k], fields.find((f) => f.name === k)?.type); }
+    for (const k of keys) { out.push(`K ${hex(k)}`); value(v.payload[k], fields.find((f) => f.name === k)?.type, k); }
   }
   out.push('E');
 }
