@@ -59,3 +59,18 @@ export async function startVphb(opts: { config?: unknown; dir?: string; socket?:
     stop: async () => { await signal('SIGTERM'); if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true }); },
   };
 }
+
+/** Op names the server at `socket` implements (its VERSION capabilities). */
+export async function serverOps(socket: string): Promise<string[]> {
+  const { Client } = await import('../../clients/ts/index.js');
+  const c = await Client.connect(socket, { name: 'e2e-probe' });
+  try {
+    return c.serverInfo.capabilities.ops.map((o) => o.name);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The device ops (issue 7) QEMU's vfio-pci needs; missing ones are named. */
+export const DEVICE_OPS = ['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_GET_IRQ_INFO', 'VFIO_DEVICE_SET_IRQS',
+  'VFIO_DEVICE_RESET', 'VFIO_DEVICE_REGION_READ', 'VFIO_DEVICE_REGION_WRITE', 'VFIO_EEH_PE_OP', 'HOST_STATE'];
