@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds CACHE/initramfs.gz from the unpacked Debian packages (CACHE/k, CACHE/bb): busybox, the
 # nvme driver with its dependencies, and an /init driven by the kernel command line
-# (vphb.nvme=0 skips loading nvme). Rebuilt only when this script or the inputs change.
+# (vphb.nvme=0 skips loading nvme, vphb.admin_timeout=S shortens nvme's admin timeout). Rebuilt only when this script or the inputs change.
 set -euo pipefail
 cache="$1"
 abi="$(cat "$cache/abi")"
@@ -49,9 +49,13 @@ echo "vphb-e2e: init started"
 case " $(cat /proc/cmdline) " in
   *" vphb.nvme=0 "*) ;;
   *)
+    # vphb.admin_timeout=S: nvme's admin command timeout, so that a probe against a device whose
+    # commands never complete gives up (and lets poweroff proceed) after S seconds, not 60.
+    at=60
+    for w in $(cat /proc/cmdline); do case "$w" in vphb.admin_timeout=*) at="${w#vphb.admin_timeout=}";; esac; done
     for m in $(cat /mods/order); do
       [ "$m" = nvme ] && break
-      insmod /mods/$m.ko
+      if [ "$m" = nvme-core ]; then insmod /mods/$m.ko admin_timeout=$at; else insmod /mods/$m.ko; fi
     done
     # nvme's probe blocks until its admin timeout against a device that never completes commands.
     insmod /mods/nvme.ko &

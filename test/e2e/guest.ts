@@ -10,6 +10,8 @@ export interface GuestOptions {
   append?: string;
   /** Seconds /init waits after loading nvme before powering off. */
   wait?: number;
+  /** nvme admin command timeout in seconds (the device never completes commands; default 3). */
+  adminTimeout?: number;
   /** A vfio-pci device served by vphb through the preload library. */
   vfio?: { sysfsdev: string; socket: string; trace?: string };
   /** QEMU's own emulated NVMe instead. */
@@ -30,7 +32,7 @@ export interface Guest {
 export function bootGuest(opts: GuestOptions): Guest {
   const args = ['-M', 'pseries', '-m', '2G', '-nographic', '-nodefaults', '-serial', 'mon:stdio', '-no-reboot',
     '-kernel', join(E2E_CACHE, 'k', 'vmlinux'), '-initrd', join(E2E_CACHE, 'initramfs.gz'),
-    '-append', `console=hvc0 vphb.wait=${opts.wait ?? 4} ${opts.append ?? ''}`.trim()];
+    '-append', `console=hvc0 vphb.wait=${opts.wait ?? 4} vphb.admin_timeout=${opts.adminTimeout ?? 3} ${opts.append ?? ''}`.trim()];
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (opts.vfio !== undefined) {
     args.push('-device', `vfio-pci,sysfsdev=${opts.vfio.sysfsdev}`);

@@ -1,6 +1,6 @@
 /* libvphb-vfio.so: LD_PRELOAD library that serves /dev/vfio/vfio and /dev/vfio/<N> from vphb.
  * open* of those paths returns a real placeholder fd (/dev/null) bound to a vphb handle; ioctl,
- * pread*, pwrite* and close on bound fds are forwarded over one connection (VPHB_SOCKET, else the
+ * pread* (with the fortify __pread*_chk), pwrite* and close on bound fds are forwarded over one connection (VPHB_SOCKET, else the
  * default socket path); every other fd goes straight to libc. A lost connection makes every later
  * call on a bound fd fail with EIO. */
 #include "preload.h"
@@ -150,5 +150,17 @@ static ssize_t do_pwrite(int fd, const void *buf, size_t n, off_t off)
 
 EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return do_pread(fd, buf, n, off); }
 EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off) { return do_pread(fd, buf, n, off); }
+/* _FORTIFY_SOURCE builds (Debian's QEMU) call these for pread with a known buffer size. */
+extern void __chk_fail(void) __attribute__((noreturn));
+EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+    if (n > buflen) __chk_fail();
+    return do_pread(fd, buf, n, off);
+}
+EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+    if (n > buflen) __chk_fail();
+    return do_pread(fd, buf, n, off);
+}
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { return do_pwrite(fd, buf, n, off); }
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) { return do_pwrite(fd, buf, n, off); }
