@@ -108,10 +108,16 @@ describe.runIf(run)('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio
     if (lacking.length > 0) ctx.skip();
     const v = await server();
     const trace = join(dir, 'ddw.trace');
-    const guest = boot({ vfio: { sysfsdev: sysfs(v), socket: v.socket, trace }, wait: 6 });
+    const guest = boot({ vfio: { sysfsdev: sysfs(v), socket: v.socket, trace }, wait: 8 });
     await guest.waitFor(DDW_LINE, 300_000);
-    await guest.waitFor(/nvme nvme\d: pci function 0000:00:0\d\.0|nvme \S+: .*(I\/O|admin)/, 60_000).catch(() => undefined);
-    const state = await hostState(v);
+    // the guest maps all of its RAM into the new window right after creating it: watch it land
+    let state = await hostState(v);
+    const ddwMapped = (st: typeof state): number | undefined =>
+      st.containers.flatMap((x) => x.windows).find((w) => w.start_addr === DDW_START)?.mapped;
+    for (let i = 0; i < 600 && ddwMapped(state) !== 524_288 && guest.proc.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await hostState(v);
+    }
     const exit = await guest.exited;
     const consoleText = guest.output();
     expect(consoleText).not.toMatch(QEMU_FAILED);
