@@ -14,6 +14,8 @@ export interface GuestOptions {
   adminTimeout?: number;
   /** A vfio-pci device served by vphb through the preload library. */
   vfio?: { sysfsdev: string; socket: string; trace?: string };
+  /** More QEMU arguments. */
+  qemuArgs?: string[];
   /** QEMU's own emulated NVMe instead. */
   emulatedNvme?: boolean;
 }
@@ -33,6 +35,7 @@ export function bootGuest(opts: GuestOptions): Guest {
   const args = ['-M', 'pseries', '-m', '2G', '-nographic', '-nodefaults', '-serial', 'mon:stdio', '-no-reboot',
     '-kernel', join(E2E_CACHE, 'k', 'vmlinux'), '-initrd', join(E2E_CACHE, 'initramfs.gz'),
     '-append', `console=hvc0 vphb.wait=${opts.wait ?? 4} vphb.admin_timeout=${opts.adminTimeout ?? 3} ${opts.append ?? ''}`.trim()];
+  args.push(...(opts.qemuArgs ?? []));
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (opts.vfio !== undefined) {
     args.push('-device', `vfio-pci,sysfsdev=${opts.vfio.sysfsdev}`);

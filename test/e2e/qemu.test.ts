@@ -199,4 +199,24 @@ describe.runIf(run)('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio
       expect(l.result).toBe('0');
     }
   }, 600_000);
+
+  it('a PHB without DDW (POWER7 preset): QEMU falls back to a v1 container and the 32-bit window, and runs', async (ctx) => {
+    if (lacking.length > 0) ctx.skip();
+    const v = await server({ host_page_shift: 16, phbs: [{ name: 'p7', model: 'POWER7', pes: [{ pe: 2, group: 2, devices: [DEVICE] }] }] });
+    const trace = join(dir, 'p7.trace');
+    // QEMU's guest-visible DDW is its own PHB's feature, independent of the host: against a host
+    // window it cannot create, QEMU 7.2 stops with hw_error, so the guest is told there is none.
+    const guest = boot({ vfio: { sysfsdev: sysfs(v), socket: v.socket, trace }, wait: 3, qemuArgs: ['-global', 'spapr-pci-host-bridge.ddw=off'] });
+    await guest.waitFor(/nvme nvme\d/, 300_000);
+    const exit = await guest.exited;
+    expect(guest.output()).not.toMatch(QEMU_FAILED);
+    expect(exit).toEqual({ code: 0, signal: null });
+    const t = readTrace(trace);
+    expect(t.filter((l) => l.op === 'SET_IOMMU').map((l) => [l.args['0'], l.result])).toEqual([['7', '-Invalid argument'], ['2', '0']]);
+    expect(t.filter((l) => l.op === 'TCE_CREATE')).toEqual([]);
+    const maps = t.filter((l) => l.op === 'MAP_DMA');
+    expect(maps.length).toBeGreaterThan(0);
+    for (const l of maps) expect([big(l.args['size']), big(l.args['iova']) < GiB, l.result]).toEqual([4096n, true, '0']);
+    expect(t.filter((l) => l.op === 'UNMAP_DMA' && l.result !== '0')).toEqual([]);
+  }, 600_000);
 });

@@ -27,11 +27,11 @@ static vphb_conn *need(int *e)
  * created, aligned to that window's page size, after REGISTER_MEMORY — is sent without waiting
  * for its reply; replies are collected in batches and before any other forwarded call. vphb
  * executes a connection's commands in order, so nothing can observe the difference; a deferred
- * UNMAP the server refuses anyway (it cannot, unless this shadow is wrong) is reported on stderr
+ * UNMAP (v1: after IOMMU_ENABLE, inside the 32-bit window GET_INFO reported) the server refuses anyway (it cannot, unless this shadow is wrong) is reported on stderr
  * and its errno returned by the container's next call. VPHB_SYNC_UNMAP=1 turns it off. */
 
 struct shadow_win { uint64_t start, size; uint32_t shift; };
-struct shadow { int32_t h; bool used, prereg; int nwin; struct shadow_win win[4]; int pending_errno; };
+struct shadow { int32_t h; bool used, prereg, enabled; int nwin; struct shadow_win win[4]; int pending_errno; };
 static struct shadow shadows[16];
 static pthread_mutex_t shadow_mu = PTHREAD_MUTEX_INITIALIZER;
 #define RING 256
@@ -80,7 +80,7 @@ static int deferred_unmap(vphb_conn *c, int32_t h, const struct vfio_iommu_type1
     pthread_mutex_lock(&shadow_mu);
     struct shadow *s = shadow_of(h, false);
     bool ok = false;
-    if (s != NULL && s->prereg && s->pending_errno == 0) {
+    if (s != NULL && (s->prereg || s->enabled) && s->pending_errno == 0) {
         for (int i = 0; i < s->nwin && !ok; i++) {
             const struct shadow_win *w = &s->win[i];
             uint64_t mask = (1ull << w->shift) - 1;
@@ -108,6 +108,24 @@ static void shadow_prereg(int32_t h)
     struct shadow *s = shadow_of(h, true);
     if (s != NULL) s->prereg = true;
     pthread_mutex_unlock(&shadow_mu);
+}
+static void shadow_enabled(int32_t h, bool on)
+{
+    pthread_mutex_lock(&shadow_mu);
+    struct shadow *s = shadow_of(h, on);
+    if (s != NULL) {
+        s->enabled = on;
+        if (!on) s->nwin = 0;
+    }
+    pthread_mutex_unlock(&shadow_mu);
+}
+static bool shadow_is_enabled(int32_t h)
+{
+    pthread_mutex_lock(&shadow_mu);
+    struct shadow *s = shadow_of(h, false);
+    bool on = s != NULL && s->enabled;
+    pthread_mutex_unlock(&shadow_mu);
+    return on;
 }
 static void shadow_window(int32_t h, uint64_t start, uint64_t size, uint32_t shift, bool add)
 {
@@ -181,9 +199,13 @@ static long container_ioctl(int32_t h, unsigned long req, void *arg)
         shadow_forget();
         return vphb_vfio_set_iommu(c, &(struct vphb_vfio_set_iommu_req){ .fd = h, .type = (uint32_t)(uintptr_t)arg });
     case VFIO_IOMMU_ENABLE:
-        return vphb_vfio_iommu_enable(c, &(struct vphb_vfio_iommu_enable_req){ .fd = h });
+        r = vphb_vfio_iommu_enable(c, &(struct vphb_vfio_iommu_enable_req){ .fd = h });
+        if (r == 0) shadow_enabled(h, true);
+        return r;
     case VFIO_IOMMU_DISABLE:
-        return vphb_vfio_iommu_disable(c, &(struct vphb_vfio_iommu_disable_req){ .fd = h });
+        r = vphb_vfio_iommu_disable(c, &(struct vphb_vfio_iommu_disable_req){ .fd = h });
+        if (r == 0) shadow_enabled(h, false);
+        return r;
     case VFIO_IOMMU_SPAPR_TCE_GET_INFO: {
         struct vfio_iommu_spapr_tce_info *in = arg;
         if (in == NULL) return -EFAULT;
@@ -194,6 +216,8 @@ static long container_ioctl(int32_t h, unsigned long req, void *arg)
         in->flags = rep.flags;
         in->dma32_window_start = rep.dma32_window_start;
         in->dma32_window_size = rep.dma32_window_size;
+        if (shadow_is_enabled(h)) /* v1: the one window, 4 KiB pages */
+            shadow_window(h, rep.dma32_window_start, rep.dma32_window_size, 12, true);
         if (in->argsz >= sizeof *in) {
             uint64_t v = 0;
             memset(&in->ddw, 0, sizeof in->ddw);
