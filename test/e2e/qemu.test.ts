@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../clients/ts/index.js';
 import type { Replies } from '../../src/wire/ops.generated.js';
 import { bootGuest, type Guest } from './guest.js';
@@ -64,7 +64,9 @@ async function hostState(v: VphbProc): Promise<Replies['HOST_STATE']> {
   }
 }
 
-describe.runIf(run)('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio.so', () => {
+// The three guests boot concurrently (each QEMU is one TCG thread): the suite takes about as long
+// as its longest case.
+describe.runIf(run).concurrent('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio.so', () => {
   let lacking: string[] = [];
   beforeAll(async () => {
     if (prereq.missing !== undefined) throw new Error(`missing ${prereq.missing}: ${prereq.install}`);
@@ -78,15 +80,14 @@ describe.runIf(run)('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio
     const i = spawnSync('bash', ['scripts/e2e-initramfs.sh', E2E_CACHE], { encoding: 'utf8', timeout: 120_000 });
     if (i.status !== 0) throw new Error(`initramfs build failed:\n${i.stdout}${i.stderr}`);
   }, 240_000);
-  afterEach(async () => {
-    for (const g of running.splice(0)) await g.kill();
-  });
   afterAll(async () => {
+    for (const g of running.splice(0)) await g.kill();
     for (const s of servers.splice(0)) await s.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('vphb killed while QEMU runs: the next VFIO call fails with EIO, QEMU does not hang; a fresh vphb serves a new QEMU', async (ctx) => {
+  it('vphb killed while QEMU runs: the next VFIO call fails with EIO, QEMU does not hang; then a fresh vphb serves a new QEMU through ' +
+    'the whole DDW case (windows at 0 and 2^59, 262,144 UNMAPs, 128 MAP_DMA of 16 MiB, EEH, nvme CC.EN with queues in the DDW, clean exit)', async (ctx) => {
     if (lacking.length > 0) ctx.skip();
     const v = await server();
     const guest = boot({ vfio: { sysfsdev: sysfs(v), socket: v.socket }, wait: 3 });
@@ -100,16 +101,16 @@ describe.runIf(run)('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio
     expect(exit).not.toBe('hung');
     expect(guest.output()).not.toMatch(/failed: (?!Input\/output error)[A-Z][a-z ]+/); // EIO, no other errno
     expect(guest.output()).not.toMatch(/Transport endpoint|Broken pipe/);
-    // a fresh server on the same socket path serves a new QEMU to the DDW
-    const fresh = await startVphb({ dir: v.dir, socket: v.socket }); // the stale socket file is replaced
-    servers.push(fresh);
-    const again = boot({ vfio: { sysfsdev: sysfs(fresh), socket: fresh.socket }, wait: 1 });
-    await again.waitFor(DDW_LINE, 300_000);
-  }, 600_000);
 
-  it('DDW: windows, 262,144 UNMAPs, 128 MAP_DMA of 16 MiB at 2^59, EEH, nvme CC.EN with queues in the DDW; QEMU exits cleanly', async (ctx) => {
-    if (lacking.length > 0) ctx.skip();
-    const v = await server();
+    // A fresh server on the same socket path (the stale socket file is replaced) serves a new
+    // QEMU: the whole DDW case below runs against it.
+    const fresh = await startVphb({ dir: v.dir, socket: v.socket });
+    servers.push(fresh);
+    await ddwCase(fresh);
+  }, 900_000);
+
+  /** DDW: windows, 262,144 UNMAPs, 128 MAP_DMA of 16 MiB at 2^59, EEH, nvme CC.EN with queues in the DDW; QEMU exits cleanly. */
+  async function ddwCase(v: VphbProc): Promise<void> {
     const trace = join(dir, 'ddw.trace');
     const guest = boot({ vfio: { sysfsdev: sysfs(v), socket: v.socket, trace }, wait: 8 });
     await guest.waitFor(DDW_LINE, 300_000);
@@ -177,7 +178,7 @@ describe.runIf(run)('QEMU pseries + Linux guest + vphb nvme through libvphb-vfio
     expect(pe.holder).not.toBeNull();
     const qemuConn = state.connections.find((x) => x.name === 'libvphb-vfio')!;
     expect(qemuConn.prereg).toEqual([{ vaddr: ram, size: 2n * GiB }]);
-  }, 600_000);
+  }
 
   it('disable_ddw: only 4 KiB MAP_DMA inside the 32-bit window', async (ctx) => {
     if (lacking.length > 0) ctx.skip();
