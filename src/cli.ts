@@ -12,6 +12,7 @@ import { parseHostPort, parseMemlock } from './server/options.js';
 import { DEFAULT_LIMITS, VphbServer } from './server/server.js';
 import { formatTopology } from './topology-table.js';
 import { sysfsCommand } from './cli-sysfs.js';
+import { formatHostState, hostStateJson } from './cli-inspect.js';
 import { isVphbError } from './wire/errno.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -104,6 +105,13 @@ async function topology(argv: { connect: string; token?: string | undefined; jso
   });
 }
 
+async function inspect(argv: { connect: string; token?: string | undefined; json?: boolean | undefined }): Promise<void> {
+  await withClient(argv, async (client) => {
+    const state = await client.hostState();
+    process.stdout.write(argv.json === true ? hostStateJson(state) : formatHostState(state));
+  });
+}
+
 const connectOptions = {
   connect: {
     alias: 'c',
@@ -138,12 +146,16 @@ export async function main(args: string[]): Promise<void> {
       .options(connectOptions)
       .option('json', { type: 'boolean', describe: 'print JSON instead of a table' }),
     (argv) => topology(argv))
+    .command('inspect', 'show the whole state of a running server: PEs, EEH, devices, containers, VMs, connections', (y) => y
+      .options(connectOptions)
+      .option('json', { type: 'boolean', describe: 'print JSON instead of tables' }),
+    (argv) => inspect(argv))
     .command('sysfs <dir>', 'write the sysfs stand-in QEMU vfio-pci reads, and print the QEMU command lines', (y) => y
       .positional('dir', { type: 'string', demandOption: true, describe: 'directory to write (created)' })
       .options(connectOptions)
       .option('device', { type: 'string', describe: 'only this PCI address' }),
     (argv) => sysfsCommand(argv))
-    .demandCommand(1, 'give a command: serve, ping or topology')
+    .demandCommand(1, 'give a command: serve, ping, topology, inspect or sysfs')
     .strict()
     .help()
     .alias('help', 'h')

@@ -36,10 +36,13 @@ class VfioPciCore {
   readonly config: VfioPciConfig;
   readonly irqs: VfioPciIrqs;
   readonly #unsubscribe: () => void;
+  /** The command register before the first open, restored at the last close. */
+  readonly #savedCommand: number;
 
   constructor(device: Device) {
     this.device = device;
     const fn = device.fn;
+    this.#savedCommand = fn.command;
     // vfio_pci_core_enable: reset the function if it can be, then enable it (memory / I/O decoding).
     if (fn.canReset) this.#functionReset();
     let cmd = fn.config.get16(PCI_COMMAND);
@@ -72,11 +75,12 @@ class VfioPciCore {
     if (fd !== undefined) fd.deliver(index, vector, token);
   }
 
-  /** Last fd closed (vfio_pci_core_disable): interrupts off, function reset if possible. */
+  /** Last fd closed (vfio_pci_core_disable): interrupts off, function reset if possible, command restored. */
   release(): void {
     this.irqs.disableAll();
     this.#unsubscribe();
     if (this.device.fn.canReset) this.#functionReset();
+    this.device.fn.config.set16(PCI_COMMAND, this.#savedCommand);
   }
 }
 
@@ -166,6 +170,7 @@ export class VfioDevice implements KernelFile {
   read(offset: bigint, count: number): Uint8Array {
     const { index, pos } = this.#locate(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (count === 0) return new Uint8Array(0); // vfio_pci_config_rw does nothing for 0 bytes
       this.#configRange(pos, count);
       return this.#core.config.read(pos, count, this.#frozen);
     }
@@ -190,6 +195,7 @@ export class VfioDevice implements KernelFile {
   write(offset: bigint, data: Uint8Array): number {
     const { index, pos } = this.#locate(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (data.length === 0) return 0;
       this.#configRange(pos, data.length);
       this.#core.config.write(pos, data, this.#frozen);
       return data.length;
@@ -233,8 +239,8 @@ export class VfioDevice implements KernelFile {
     if (b === undefined) throw fail('EINVAL', `region ${index}: ${this.device.address} has no such BAR`);
     if (BigInt(pos) >= b.size) throw fail('EINVAL', `offset 0x${pos.toString(16)} is past the end of region ${index} (0x${b.size.toString(16)} bytes)`);
     const n = Math.min(count, Number(b.size - BigInt(pos)));
-    if (b.kind !== 'io' && (this.#core.config.command & PCI_COMMAND_MEMORY) === 0 && n > 0) {
-      throw fail('EIO', `region ${index}: memory decoding is disabled in the command register`);
+    if (b.kind !== 'io' && !this.#core.config.memoryEnabled && n > 0) {
+      throw fail('EIO', `region ${index}: memory decoding is disabled (command register) or the function is in D3hot`);
     }
     return { bar: index, n };
   }

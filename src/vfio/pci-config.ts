@@ -5,7 +5,7 @@
  * function with a read-modify-write of the access; everything else is dropped.
  */
 import {
-  PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_PM, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, PCI_MSI_ADDRESS_HI,
+  PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_PM, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_64, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT, PCI_MSI_FLAGS_QMASK,
   PCI_MSI_FLAGS_QSIZE, PCI_MSI_MASK_64, PCI_PM_CTRL, PCI_PM_CTRL_PME_STATUS,
 } from '../hw/pci/capabilities.js';
@@ -107,6 +107,16 @@ export class VfioPciConfig {
     v.setUint32(PCI_ROM_ADDRESS, (v.getUint32(PCI_ROM_ADDRESS, true) & romMask) >>> 0, true);
   }
 
+  /**
+   * __vfio_pci_memory_enabled: memory decoding on in the virtual command register and the function
+   * not in D3hot (PM control/status power state 3).
+   */
+  get memoryEnabled(): boolean {
+    const pm = this.fn.caps.pm;
+    if (pm !== 0 && (this.fn.config.get16(pm + PCI_PM_CTRL) & 0x3) === 0x3) return false;
+    return (this.command & 0x2) !== 0;
+  }
+
   /** The virtual command register (memory/I/O enable are tracked here too, as vfio does). */
   get command(): number {
     return this.vconfig[PCI_COMMAND]! | (this.vconfig[PCI_COMMAND + 1]! << 8);
@@ -161,7 +171,8 @@ export class VfioPciConfig {
       const flrByte = ctl + 1;
       if (off <= flrByte && off + data.length > flrByte && (data[flrByte - off]! & 0x80)) {
         this.vconfig[flrByte] = this.vconfig[flrByte]! & 0x7f;
-        if (this.fn.canReset) this.#hooks.flr();
+        // vfio_exp_config_write: only a function advertising FLR is reset.
+        if (this.fn.config.get32(pcie + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR) this.#hooks.flr();
       }
     }
   }
