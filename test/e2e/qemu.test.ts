@@ -122,6 +122,10 @@ describe.runIf(run).concurrent('QEMU pseries + Linux guest + vphb nvme through l
       await new Promise((r) => setTimeout(r, 100));
       state = await hostState(v);
     }
+    // what a user sees meanwhile: `vphb inspect` shows the guest's window and its mappings
+    const inspect = spawnSync(process.execPath, [CLI, 'inspect', '-c', v.socket], { encoding: 'utf8', timeout: 30_000 });
+    expect(inspect.status).toBe(0);
+    expect(inspect.stdout).toMatch(/0x800000000000000\+2G p12 l2 mapped 524288/);
     const exit = await guest.exited;
     const consoleText = guest.output();
     expect(consoleText).not.toMatch(QEMU_FAILED);
