@@ -141,6 +141,50 @@ static void test_tce_batch(vphb_conn *c)
     CHECK_EQ(vphb_close(c, &(struct vphb_close_req){ .fd = vm.fd }), 0);
 }
 
+/* A real IRQ event: arm INTx with token 42, raise it; the frame arrives before RAISE_IRQ's reply. */
+static int irq_events, irq_token = -1, irq_seen_before_reply;
+static volatile int raise_replied;
+static void on_irq(vphb_conn *c, const vphb_reply *f, void *user)
+{
+    (void)c; (void)user;
+    struct vphb_vfio_device_irq_event ev;
+    if (vphb_vfio_device_irq_decode(f, &ev) == 0) {
+        irq_events++;
+        irq_token = ev.token;
+        irq_seen_before_reply = !raise_replied;
+    }
+}
+static void test_irq_event(vphb_conn *c)
+{
+    vphb_on_event(c, on_irq, NULL);
+    struct vphb_vfio_group_open_rep g;
+    CHECK_EQ(vphb_vfio_group_open(c, &(struct vphb_vfio_group_open_req){ .group = 3 }, &g), 0);
+    struct vphb_vfio_group_get_device_fd_rep d;
+    /* as the kernel: no device fd before the group is in a container with an IOMMU */
+    CHECK_EQ(vphb_vfio_group_get_device_fd(c, &(struct vphb_vfio_group_get_device_fd_req){ .fd = g.fd, .name = "0000:03:00.0" }, &d), -EINVAL);
+    struct vphb_vfio_open_container_rep cont;
+    CHECK_EQ(vphb_vfio_open_container(c, &cont), 0);
+    CHECK_EQ(vphb_vfio_group_set_container(c, &(struct vphb_vfio_group_set_container_req){ .fd = g.fd, .container = cont.fd }), 0);
+    CHECK_EQ(vphb_vfio_set_iommu(c, &(struct vphb_vfio_set_iommu_req){ .fd = cont.fd, .type = 7 }), 0);
+    CHECK_EQ(vphb_vfio_group_get_device_fd(c, &(struct vphb_vfio_group_get_device_fd_req){ .fd = g.fd, .name = "0000:03:00.0" }, &d), 0);
+    int32_t tok = 42;
+    CHECK_EQ(vphb_vfio_device_set_irqs(c, &(struct vphb_vfio_device_set_irqs_req){ .fd = d.fd, .flags = 4 | 32, .index = 0, .start = 0, .count = 1, .has_data = true, .data = &tok, .data_count = 1 }), 0);
+    /* data shorter than count: EINVAL, nothing armed */
+    CHECK_EQ(vphb_vfio_device_set_irqs(c, &(struct vphb_vfio_device_set_irqs_req){ .fd = d.fd, .flags = 4 | 32, .index = 1, .start = 0, .count = 2, .has_data = true, .data = &tok, .data_count = 1 }), -EINVAL);
+    struct vphb_device_raise_irq_rep rr;
+    raise_replied = 0;
+    CHECK_EQ(vphb_device_raise_irq(c, &(struct vphb_device_raise_irq_req){ .fd = d.fd, .index = 0 }, &rr), 0);
+    raise_replied = 1;
+    CHECK_EQ(rr.ret, 1);
+    CHECK_EQ(irq_events, 1);
+    CHECK_EQ(irq_token, 42);
+    CHECK_EQ(irq_seen_before_reply, 1);
+    CHECK_EQ(vphb_close(c, &(struct vphb_close_req){ .fd = d.fd }), 0);
+    CHECK_EQ(vphb_close(c, &(struct vphb_close_req){ .fd = g.fd }), 0);
+    CHECK_EQ(vphb_close(c, &(struct vphb_close_req){ .fd = cont.fd }), 0);
+    vphb_on_event(c, NULL, NULL);
+}
+
 static void test_tcp(const char *hostport, const char *token)
 {
     char target[300], msg[256];
@@ -253,6 +297,7 @@ int main(int argc, char **argv)
     test_errors(c);
     test_vfio_v2(c);
     test_tce_batch(c);
+    test_irq_event(c);
     vphb_disconnect(c);
     test_tcp(argv[2], argv[3]);
     test_fake_server();
