@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announce, cToolchain } from '../e2e/system.js';
+import { announce, buildC, cToolchain } from '../e2e/system.js';
 import { DEVICE_OPS, serverOps, startVphb, type VphbProc } from '../e2e/vphb-proc.js';
 
 const C = 'clients/c';
@@ -20,8 +20,7 @@ describe.runIf(run)('libvphb', () => {
   let vphb: VphbProc;
   beforeAll(async () => {
     if (prereq.missing !== undefined) throw new Error(`missing ${prereq.missing}: ${prereq.install}`);
-    const m = sh('make', ['-s', '-C', C, 'tests']);
-    if (m.status !== 0) throw new Error(`make -C ${C} tests failed:\n${m.out}`);
+    buildC();
     vphb = await startVphb();
   }, 180_000);
   afterAll(async () => { await vphb?.stop(); });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../clients/ts/index.js';
 import type { Replies } from '../../src/wire/ops.generated.js';
 import { bootGuest, type Guest } from './guest.js';
-import { announce, cToolchain, E2E_CACHE, qemuGuest, type Prereq } from './system.js';
+import { announce, buildC, cToolchain, E2E_CACHE, qemuGuest, type Prereq } from './system.js';
 import { big, readTrace } from './trace.js';
 import { CLI, DEVICE_OPS, serverOps, startVphb, type VphbProc } from './vphb-proc.js';
 
@@ -74,8 +74,7 @@ describe.runIf(run).concurrent('QEMU pseries + Linux guest + vphb nvme through l
     const ops = await serverOps(probe.socket);
     lacking = DEVICE_OPS.filter((o) => !ops.includes(o));
     if (lacking.length > 0) process.stderr.write(`\n${'!'.repeat(78)}\nQEMU e2e: SKIPPED: this vphb lacks the device ops QEMU needs (issue 7): ${lacking.join(', ')}\n${'!'.repeat(78)}\n\n`);
-    const m = spawnSync('make', ['-s', '-C', 'clients/c'], { encoding: 'utf8', timeout: 120_000 });
-    if (m.status !== 0) throw new Error(`make -C clients/c failed:\n${m.stdout}${m.stderr}`);
+    buildC();
     // The test builds the initramfs from the cached Debian packages (no download; a no-op when current).
     const i = spawnSync('bash', ['scripts/e2e-initramfs.sh', E2E_CACHE], { encoding: 'utf8', timeout: 120_000 });
     if (i.status !== 0) throw new Error(`initramfs build failed:\n${i.stdout}${i.stderr}`);

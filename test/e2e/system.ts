@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REQUIRE_SYSTEM = process.env['VPHB_REQUIRE_SYSTEM'] === '1';
@@ -54,4 +54,14 @@ export function announce(suite: string, p: Prereq): boolean {
   process.stderr.write(`\n${bar}\n${suite}: ${REQUIRE_SYSTEM ? 'FAILING' : 'SKIPPED'}: missing ${p.missing}\n` +
     `install with: ${p.install}\n${bar}\n\n`);
   return REQUIRE_SYSTEM;
+}
+
+/** `make -C clients/c tests`, serialized between test files running in parallel (flock). */
+export function buildC(): void {
+  const lock = join(tmpdir(), `vphb-make-c-${process.getuid?.() ?? 0}.lock`);
+  const haveFlock = ok('flock', ['--version']);
+  const cmd = haveFlock ? 'flock' : 'make';
+  const args = haveFlock ? [lock, 'make', '-s', '-C', 'clients/c', 'tests'] : ['-s', '-C', 'clients/c', 'tests'];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`make -C clients/c tests failed:\n${r.stdout}${r.stderr}`);
 }
