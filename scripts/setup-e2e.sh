@@ -17,6 +17,14 @@ if [ ${#need_tools[@]} -gt 0 ]; then
   apt-get install -y --no-install-recommends "${need_tools[@]}"
 fi
 
+# Everything already unpacked (a previous run): no apt at all. Remove the cache directory (or
+# run with VPHB_E2E_REFRESH=1) to pick up a newer kernel.
+if [ "${VPHB_E2E_REFRESH:-0}" != 1 ] && [ -f "$cache/abi" ] && [ -f "$cache/k/boot/vmlinux-$(cat "$cache/abi")" ] && [ -x "$cache/bb/bin/busybox" ]; then
+  bash "$here/e2e-initramfs.sh" "$cache"
+  echo "setup-e2e: cached kernel $cache/k/vmlinux ($(cat "$cache/abi")), initramfs $cache/initramfs.gz"
+  exit 0
+fi
+
 if ! dpkg --print-foreign-architectures | grep -qx ppc64el; then
   dpkg --add-architecture ppc64el
   apt-get update
