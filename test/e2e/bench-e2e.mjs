@@ -59,8 +59,8 @@ if (!existsSync(join(cache, 'initramfs.gz'))) { console.error(`run bash scripts/
 console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared: expect noise)`);
 const s = await serve('unmap');
 const n = 262_144;
-console.log(`UNMAP_DMA via libvphb-vfio.so, client pinned to CPU 0: deferred ${unmapRate(s.socket, 2, false, n)}/s, ` +
-  `synchronous ${unmapRate(s.socket, 3, true, 50_000)}/s, deferred again ${unmapRate(s.socket, 4, false, n)}/s`);
+console.log(`UNMAP_DMA (4 KiB, consecutive) via libvphb-vfio.so, client pinned to CPU 0, all answered: deferred+merged ${unmapRate(s.socket, 2, false, n)}/s, ` +
+  `synchronous (VPHB_SYNC_UNMAP=1) ${unmapRate(s.socket, 3, true, 50_000)}/s, deferred+merged again ${unmapRate(s.socket, 4, false, n)}/s`);
 await s.stop();
 for (let round = 1; round <= 2; round++) {
   const v = await serve(`boot${round}`);

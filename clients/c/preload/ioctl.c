@@ -48,6 +48,22 @@ static struct shadow *shadow_of(int32_t h, bool create)
     return NULL;
 }
 
+/* Consecutive deferred UNMAPs of one window (QEMU's page-by-page clear) merge into one UNMAP_DMA
+ * of up to COALESCE_MAX bytes: the merged range lies in the same window and has the same page
+ * alignment, so it succeeds exactly when each piece would. Sent before anything else is. */
+#define COALESCE_MAX (4ull << 20)
+static struct { bool on; int32_t h; int win; uint64_t iova, size; } pend;
+
+static int send_unmap_locked(vphb_conn *c, int32_t h, uint64_t iova, uint64_t size);
+
+/* Sends the merged UNMAP, if any. Called with shadow_mu held. */
+static int flush_locked(vphb_conn *c)
+{
+    if (!pend.on) return 0;
+    pend.on = false;
+    return send_unmap_locked(c, pend.h, pend.iova, pend.size);
+}
+
 /* Collects deferred replies until at most `keep` are outstanding. Called with shadow_mu held. */
 static void drain_locked(vphb_conn *c, unsigned keep)
 {
@@ -66,9 +82,24 @@ static void drain_locked(vphb_conn *c, unsigned keep)
     }
 }
 
+static int send_unmap_locked(vphb_conn *c, int32_t h, uint64_t iova, uint64_t size)
+{
+    if (ring_count == RING) drain_locked(c, RING / 2);
+    vphb_field f[4] = { VPHB_UINT("fd", (uint32_t)h), VPHB_UINT("flags", 0), VPHB_UINT("iova", iova), VPHB_UINT("size", size) };
+    uint16_t id;
+    int e = vphb_send(c, VPHB_OP_VFIO_IOMMU_UNMAP_DMA, f, 4, &id);
+    if (e == 0) {
+        ring[ring_head] = (struct deferred){ id, h, iova };
+        ring_head = (ring_head + 1) % RING;
+        ring_count++;
+    }
+    return e;
+}
+
 static void drain_all(vphb_conn *c)
 {
     pthread_mutex_lock(&shadow_mu);
+    flush_locked(c);
     drain_locked(c, 0);
     pthread_mutex_unlock(&shadow_mu);
 }
@@ -79,23 +110,26 @@ static int deferred_unmap(vphb_conn *c, int32_t h, const struct vfio_iommu_type1
     if (sync_unmap || u->flags != 0 || u->size == 0) return 1;
     pthread_mutex_lock(&shadow_mu);
     struct shadow *s = shadow_of(h, false);
-    bool ok = false;
+    int win = -1;
     if (s != NULL && (s->prereg || s->enabled) && s->pending_errno == 0) {
-        for (int i = 0; i < s->nwin && !ok; i++) {
+        for (int i = 0; i < s->nwin && win < 0; i++) {
             const struct shadow_win *w = &s->win[i];
             uint64_t mask = (1ull << w->shift) - 1;
-            ok = !(u->iova & mask) && !(u->size & mask) && u->iova >= w->start && u->size <= w->size && u->iova - w->start <= w->size - u->size;
+            if (!(u->iova & mask) && !(u->size & mask) && u->iova >= w->start && u->size <= w->size && u->iova - w->start <= w->size - u->size)
+                win = i;
         }
     }
-    if (!ok) { pthread_mutex_unlock(&shadow_mu); return 1; }
-    if (ring_count == RING) drain_locked(c, RING / 2);
-    vphb_field f[4] = { VPHB_UINT("fd", (uint32_t)h), VPHB_UINT("flags", 0), VPHB_UINT("iova", u->iova), VPHB_UINT("size", u->size) };
-    uint16_t id;
-    int e = vphb_send(c, VPHB_OP_VFIO_IOMMU_UNMAP_DMA, f, 4, &id);
-    if (e == 0) {
-        ring[ring_head] = (struct deferred){ id, h, u->iova };
-        ring_head = (ring_head + 1) % RING;
-        ring_count++;
+    if (win < 0) { pthread_mutex_unlock(&shadow_mu); return 1; }
+    int e = 0;
+    if (pend.on && pend.h == h && pend.win == win && pend.iova + pend.size == u->iova && pend.size + u->size <= COALESCE_MAX) {
+        pend.size += u->size;
+    } else {
+        e = flush_locked(c);
+        pend.on = e == 0;
+        pend.h = h;
+        pend.win = win;
+        pend.iova = u->iova;
+        pend.size = u->size;
     }
     pthread_mutex_unlock(&shadow_mu);
     return e;
@@ -148,6 +182,9 @@ static void shadow_forget(void)
 void pl_container_closed(int32_t h)
 {
     (void)h;
+    int e;
+    vphb_conn *c = pl_conn(&e);
+    if (c != NULL) drain_all(c); /* merged UNMAPs go out before the CLOSE */
     shadow_forget();
 }
 static int take_pending(int32_t h)

@@ -41,7 +41,7 @@ void pl_irq_signal(int token);
 
 /* ioctl on a bound fd: returns the ioctl result or -errno. */
 long pl_ioctl(enum vfio_kind kind, int32_t handle, unsigned long req, void *arg);
-/* A container handle was closed: forget what is known of its windows. */
+/* A container or group handle is being closed: deferred UNMAPs go out, window knowledge is dropped. */
 void pl_container_closed(int32_t handle);
 ssize_t pl_pread(enum vfio_kind kind, int32_t handle, void *buf, size_t n, uint64_t off);
 ssize_t pl_pwrite(enum vfio_kind kind, int32_t handle, const void *buf, size_t n, uint64_t off);

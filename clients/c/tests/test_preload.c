@@ -13,7 +13,9 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <dlfcn.h>
 #include <unistd.h>
+#include "vphb.h" /* only for the HOST_STATE probe, resolved from the preloaded library */
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -21,6 +23,37 @@
 
 static const uint64_t RAM = 0x7f0000000000ull;
 static int container, group;
+
+/* TCEs mapped in the window at bus 0 of the container holding group 1, from HOST_STATE on a
+ * connection of our own (libvphb's functions come from the preloaded library). */
+static long window0_mapped(void)
+{
+    int (*connect)(const char *, const vphb_options *, vphb_conn **, char *, size_t) = (int (*)(const char *, const vphb_options *, vphb_conn **, char *, size_t))dlsym(RTLD_DEFAULT, "vphb_connect");
+    int (*call)(vphb_conn *, uint16_t, const vphb_field *, size_t, vphb_reply **) = (int (*)(vphb_conn *, uint16_t, const vphb_field *, size_t, vphb_reply **))dlsym(RTLD_DEFAULT, "vphb_call");
+    void (*disconnect)(vphb_conn *) = (void (*)(vphb_conn *))dlsym(RTLD_DEFAULT, "vphb_disconnect");
+    const msgpack_object *(*get)(const msgpack_object *, const char *) = (const msgpack_object *(*)(const msgpack_object *, const char *))dlsym(RTLD_DEFAULT, "vphb_obj_get");
+    void (*rfree)(vphb_reply *) = (void (*)(vphb_reply *))dlsym(RTLD_DEFAULT, "vphb_reply_free");
+    if (!connect || !call || !disconnect || !get || !rfree) return -1000;
+    vphb_conn *c;
+    char msg[128];
+    if (connect(getenv("VPHB_SOCKET"), NULL, &c, msg, sizeof msg) < 0) return -1001;
+    vphb_reply *r;
+    long mapped = -1002;
+    if (call(c, VPHB_OP_HOST_STATE, NULL, 0, &r) == 0) {
+        const msgpack_object *cs = get(r->map, "containers");
+        for (uint32_t i = 0; cs && cs->type == MSGPACK_OBJECT_ARRAY && i < cs->via.array.size; i++) {
+            const msgpack_object *g = get(&cs->via.array.ptr[i], "groups"), *ws = get(&cs->via.array.ptr[i], "windows");
+            if (!g || g->type != MSGPACK_OBJECT_ARRAY || g->via.array.size != 1 || g->via.array.ptr[0].via.u64 != 1 || !ws) continue;
+            for (uint32_t j = 0; j < ws->via.array.size; j++) {
+                const msgpack_object *st = get(&ws->via.array.ptr[j], "start_addr"), *m = get(&ws->via.array.ptr[j], "mapped");
+                if (st && st->type == MSGPACK_OBJECT_POSITIVE_INTEGER && st->via.u64 == 0 && m) mapped = (long)m->via.u64;
+            }
+        }
+        rfree(r);
+    }
+    disconnect(c);
+    return mapped;
+}
 
 static void container_and_group(void)
 {
@@ -109,6 +142,19 @@ static void container_and_group(void)
         struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = iova, .size = 4096 };
         if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) != 0) { CHECK(!"UNMAP_DMA failed"); break; }
     }
+    /* deferred, merged UNMAPs take effect: 64 pages mapped, unmapped page by page, and a second
+     * connection's HOST_STATE sees the window empty once any other call went out */
+    for (int n = 0; n < 64; n++) {
+        struct vfio_iommu_type1_dma_map m4 = { .argsz = sizeof m4, .flags = 3, .vaddr = RAM + (uint64_t)n * 4096, .iova = 0x100000 + (uint64_t)n * 4096, .size = 4096 };
+        CHECK_EQ(ioctl(container, VFIO_IOMMU_MAP_DMA, &m4), 0);
+    }
+    CHECK_EQ(window0_mapped(), 64);
+    for (int n = 0; n < 64; n++) {
+        struct vfio_iommu_type1_dma_unmap u4 = { .argsz = sizeof u4, .iova = 0x100000 + (uint64_t)n * 4096, .size = 4096 };
+        CHECK_EQ(ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u4), 0);
+    }
+    CHECK_EQ(ioctl(container, VFIO_GET_API_VERSION), VFIO_API_VERSION);
+    CHECK_EQ(window0_mapped(), 0);
     struct vfio_iommu_type1_dma_unmap u = { .argsz = 16, .iova = 0, .size = 4096 };
     FAILS(ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u), EINVAL);
     u.argsz = sizeof u;
