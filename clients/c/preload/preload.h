@@ -41,6 +41,17 @@ void pl_irq_signal(int token);
 
 /* ioctl on a bound fd: returns the ioctl result or -errno. */
 long pl_ioctl(enum vfio_kind kind, int32_t handle, unsigned long req, void *arg);
+/* Deferred UNMAP_DMA (unmap.c). pl_deferred_unmap: 0 taken (or -errno), 1 not deferrable (the
+ * caller forwards it synchronously). pl_drain: merged UNMAPs out, every deferred reply in. */
+struct vfio_iommu_type1_dma_unmap;
+int pl_deferred_unmap(vphb_conn *c, int32_t handle, const struct vfio_iommu_type1_dma_unmap *u);
+void pl_drain(vphb_conn *c);
+int pl_take_pending(int32_t handle); /* errno of a failed deferred UNMAP, once */
+void pl_shadow_prereg(int32_t handle);
+void pl_shadow_enabled(int32_t handle, bool on);
+bool pl_shadow_is_enabled(int32_t handle);
+void pl_shadow_window(int32_t handle, uint64_t start, uint64_t size, uint32_t shift, bool add);
+void pl_shadow_forget(void);
 /* A container or group handle is being closed: deferred UNMAPs go out, window knowledge is dropped. */
 void pl_container_closed(int32_t handle);
 ssize_t pl_pread(enum vfio_kind kind, int32_t handle, void *buf, size_t n, uint64_t off);
