@@ -1,6 +1,6 @@
 /* libvphb-vfio.so: LD_PRELOAD library that serves /dev/vfio/vfio and /dev/vfio/<N> from vphb.
  * open* of those paths returns a real placeholder fd (/dev/null) bound to a vphb handle; ioctl,
- * pread* (with the fortify __pread*_chk), pwrite* and close on bound fds are forwarded over one connection (VPHB_SOCKET, else the
+ * pread*, preadv*, pwrite*, pwritev* (and the fortify __pread*_chk) and close on bound fds are forwarded over one connection (VPHB_SOCKET, else the
  * default socket path); every other fd goes straight to libc. A lost connection makes every later
  * call on a bound fd fail with EIO. */
 #include "preload.h"
@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <sys/uio.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -146,6 +147,53 @@ static ssize_t do_pwrite(int fd, const void *buf, size_t n, off_t off)
     ssize_t r = pl_pwrite(k, h, buf, n, (uint64_t)off);
     pl_trace_rw(1, h, (uint64_t)off, buf, n, r);
     return r < 0 ? fail((int)-r) : r;
+}
+
+/* preadv/pwritev on a bound fd: one region access per iovec, in order, stopping at a short one. */
+static ssize_t do_vec(int fd, const struct iovec *iov, int cnt, off_t off, int write)
+{
+    vphb_preload_init();
+    enum vfio_kind k;
+    int32_t h;
+    if (!pl_lookup(fd, &k, &h)) return -2; /* not ours */
+    if (off < 0 || cnt < 0) return fail(EINVAL);
+    ssize_t total = 0;
+    for (int i = 0; i < cnt; i++) {
+        if (iov[i].iov_len == 0) continue;
+        ssize_t r = write ? pl_pwrite(k, h, iov[i].iov_base, iov[i].iov_len, (uint64_t)off + (uint64_t)total)
+                          : pl_pread(k, h, iov[i].iov_base, iov[i].iov_len, (uint64_t)off + (uint64_t)total);
+        pl_trace_rw(write, h, (uint64_t)off + (uint64_t)total, iov[i].iov_base, iov[i].iov_len, r);
+        if (r < 0) return total > 0 ? total : fail((int)-r);
+        total += r;
+        if ((size_t)r < iov[i].iov_len) break;
+    }
+    return total;
+}
+typedef ssize_t (*vec_fn)(int, const struct iovec *, int, off_t);
+static ssize_t real_vec(const char *name, int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    vec_fn f = (vec_fn)dlsym(RTLD_NEXT, name);
+    return f(fd, iov, cnt, off);
+}
+EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    ssize_t r = do_vec(fd, iov, cnt, off, 0);
+    return r == -2 ? real_vec("preadv", fd, iov, cnt, off) : r;
+}
+EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    ssize_t r = do_vec(fd, iov, cnt, off, 0);
+    return r == -2 ? real_vec("preadv64", fd, iov, cnt, off) : r;
+}
+EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    ssize_t r = do_vec(fd, iov, cnt, off, 1);
+    return r == -2 ? real_vec("pwritev", fd, iov, cnt, off) : r;
+}
+EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    ssize_t r = do_vec(fd, iov, cnt, off, 1);
+    return r == -2 ? real_vec("pwritev64", fd, iov, cnt, off) : r;
 }
 
 EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return do_pread(fd, buf, n, off); }

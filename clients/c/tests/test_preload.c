@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <dlfcn.h>
@@ -215,6 +216,13 @@ static void devices(void)
     CHECK_EQ(bar0 & 0xfffffff0u, 0xffffc000u);
     char b[4];
     FAILS(pread64(device, b, 4, (off_t)(9ull << 40)), EINVAL);
+    /* preadv: the vendor and device ids in two iovecs */
+    uint16_t ids[2] = { 0, 0 };
+    struct iovec iv[2] = { { &ids[0], 2 }, { &ids[1], 2 } };
+    CHECK_EQ(preadv(device, iv, 2, (off_t)(7ull << 40)), 4);
+    CHECK_EQ(ids[0], 0x1b36);
+    CHECK_EQ(ids[1], 0x0010);
+    FAILS(preadv(device, iv, 2, (off_t)(9ull << 40)), EINVAL);
 
     struct vfio_irq_info ii = { .argsz = sizeof ii, .index = VFIO_PCI_INTX_IRQ_INDEX };
     CHECK_EQ(ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &ii), 0);
