@@ -28,7 +28,8 @@ export const sysfs: Command = {
       io.stdout.write(`wrote ${devices.length} device(s) under ${resolve(dir)}/bus/pci/devices\n`);
       if (!existsSync(lib)) io.stdout.write(`note: ${lib} is not built yet: run make -C clients/c\n`);
       if (target.startsWith('ws:')) io.stdout.write('note: libvphb-vfio.so connects over a UNIX socket or tcp:// (VPHB_SOCKET, VPHB_TOKEN)\n');
-      io.stdout.write(qemuCommands(devices, target, lib));
+      // The preload library takes a bare socket path (or tcp://); print the path for a UNIX server.
+      io.stdout.write(qemuCommands(devices, target.startsWith('unix:') ? target.slice('unix:'.length) : target, lib));
     });
   },
 };
