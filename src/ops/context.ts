@@ -6,6 +6,7 @@
 import { Host } from '../hw/host.js';
 import type { TopologySpec } from '../hw/topology.js';
 import { Mm } from '../vfio/locked-memory.js';
+import { MemoryPool } from '../vfio/memory-pool.js';
 import { Vfio } from '../vfio/vfio.js';
 import type { MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
 import { HandleTable } from './handles.js';
@@ -17,20 +18,29 @@ export interface System {
   readonly host: Host;
   /** Host-wide VFIO: groups (one per PE) and live containers. */
   readonly vfio: Vfio;
+  /** Locked memory of all connections together, against the server-wide cap. */
+  readonly memory: MemoryPool;
 }
 
 export interface SystemOptions {
   topology: TopologySpec;
+  /** Server-wide cap on locked memory in bytes; null or absent = unlimited. */
+  maxMemory?: bigint | null;
 }
 
 export function createSystem(opts: SystemOptions): System {
   const host = new Host(opts.topology);
-  return { topology: opts.topology, host, vfio: new Vfio(host) };
+  const memory = new MemoryPool(opts.maxMemory ?? null, opts.topology.hostPageShift);
+  return { topology: opts.topology, host, vfio: new Vfio(host), memory };
 }
 
 export interface ConnectionOptions {
   /** RLIMIT_MEMLOCK of the connection in bytes; null = unlimited. */
   memlockLimit: bigint | null;
+  /** Handles open at once (RLIMIT_NOFILE); default 1024. */
+  maxHandles?: number;
+  /** Largest reply payload the connection can receive (max_frame_size less the header). */
+  maxReplyPayload?: number;
 }
 
 /** One connection's view: its handles and its "process" state. */
@@ -41,11 +51,19 @@ export interface OpContext {
   readonly connection: number;
   /** The connection's memory context: locked-memory accounting and preregistered memory. */
   readonly mm: Mm;
+  /** Largest reply payload this connection can receive; ops producing more refuse (EMSGSIZE). */
+  readonly maxReplyPayload: number;
 }
 
 export function createOpContext(system: System, connection: number, opts: ConnectionOptions): OpContext {
-  const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift);
-  return { system, handles: new HandleTable(), connection, mm };
+  const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift, system.memory);
+  return {
+    system,
+    handles: new HandleTable(opts.maxHandles),
+    connection,
+    mm,
+    maxReplyPayload: opts.maxReplyPayload ?? Number.MAX_SAFE_INTEGER,
+  };
 }
 
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */
@@ -53,7 +71,36 @@ export function destroyOpContext(ctx: OpContext): unknown[] {
   return ctx.handles.closeAll().errors;
 }
 
-export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K];
+/**
+ * A long op's remaining work, in slices: each `next()` does a bounded part (about a millisecond at
+ * most) and the generator returns the reply. All checks (and so every failure that must leave
+ * nothing changed) happen before the first slice; the slices themselves cannot fail. The session
+ * resumes it in later turns of the event loop while the connection's later commands wait.
+ */
+export type Slices<R> = Generator<void, R, void>;
+
+export class Deferred<R> {
+  readonly slices: Slices<R>;
+  constructor(slices: Slices<R>) {
+    this.slices = slices;
+  }
+}
+
+/** Runs slices to the end at once (in-process callers and tests); returns the reply. */
+export function runToEnd<R>(r: R | Deferred<R>): R {
+  if (!(r instanceof Deferred)) return r;
+  for (;;) {
+    const step = r.slices.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/** Marks a handler's result as work to be done in slices. */
+export function inSlices<R>(slices: Slices<R>): Deferred<R> {
+  return new Deferred(slices);
+}
+
+export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K] | Deferred<Replies[K]>;
 /** A raw op's handler gets the payload bytes (a view into the received frame). */
 export type RawHandler<K extends keyof Replies> = (ctx: OpContext, payload: Uint8Array) => Replies[K];
 

@@ -6,10 +6,14 @@
 import { GuestTceTable } from '../kvm/guest-tce-table.js';
 import { checkExtension, Vm } from '../kvm/vm.js';
 import { fail } from '../wire/errno.js';
-import type { HandlerMap } from './context.js';
+import { inSlices, type HandlerMap } from './context.js';
 
 /** Most entries one TCE_TABLE_READ returns (16 MiB of reply). */
 export const TABLE_READ_MAX_ENTRIES = 1 << 21;
+/** Entries a TCE_TABLE_READ copies per slice. */
+export const TABLE_READ_SLICE_ENTRIES = 1 << 16;
+/** MessagePack overhead of a TCE_TABLE_READ reply: map, key "data", bin32 header. */
+const TABLE_READ_REPLY_OVERHEAD = 1 + 5 + 5;
 
 
 /** Entries the table's mmap covers: whole host pages, as the kernel maps them. */
@@ -76,10 +80,23 @@ export const kvmVmHandlers: HandlerMap = {
   TCE_TABLE_READ: (ctx, req) => {
     const table = ctx.handles.get(req.fd, GuestTceTable);
     if (req.count > TABLE_READ_MAX_ENTRIES) throw fail('EINVAL', `count ${req.count} above ${TABLE_READ_MAX_ENTRIES}`);
+    if (req.count * 8 + TABLE_READ_REPLY_OVERHEAD > ctx.maxReplyPayload) {
+      throw fail('EMSGSIZE', `count ${req.count}: a ${req.count * 8 + TABLE_READ_REPLY_OVERHEAD}-byte reply exceeds max_frame_size (at most ${Math.floor((ctx.maxReplyPayload - TABLE_READ_REPLY_OVERHEAD) / 8)} entries per read)`);
+    }
     const index = checkMapped(table, req.index, req.count);
     const data = new Uint8Array(req.count * 8);
-    table.readLE(index, req.count, data, 0);
-    return { data };
+    if (req.count <= TABLE_READ_SLICE_ENTRIES) {
+      table.readLE(index, req.count, data, 0);
+      return { data };
+    }
+    return inSlices((function* read() {
+      for (let done = 0; done < req.count; done += TABLE_READ_SLICE_ENTRIES) {
+        const n = Math.min(TABLE_READ_SLICE_ENTRIES, req.count - done);
+        table.readLE(index + done, n, data, done * 8);
+        if (done + n < req.count) yield;
+      }
+      return { data };
+    })());
   },
 
   TCE_TABLE_WRITE: (ctx, req) => {

@@ -9,33 +9,38 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** The ws receiver's message-size limit (ws has no public setter; it reads this field per frame). */
+interface ReceiverLimit {
+  _receiver?: { _maxPayload?: number };
+}
+
 export class WsTransport implements Transport {
   readonly kind = 'ws' as const;
   readonly peer: string;
   readonly #ws: WebSocket;
   #handler: FrameHandler | undefined;
   #paused = false;
-  /** Messages that arrived while paused (bounded: the socket itself is paused too). */
-  #held: Buffer[] = [];
+  #ending = false;
 
-  constructor(ws: WebSocket, peer: string) {
+  /** `maxFrameSize`: the message limit until setMaxFrameSize (the handshake's, at first). */
+  constructor(ws: WebSocket, peer: string, maxFrameSize?: number) {
     this.#ws = ws;
     this.peer = peer;
+    if (maxFrameSize !== undefined) this.setMaxFrameSize(maxFrameSize);
   }
 
   attach(handler: FrameHandler): void {
     this.#handler = handler;
     this.#ws.on('message', (data, isBinary) => {
+      // Once the peer has closed (ws delivers what it still buffered as it closes) nothing more
+      // is delivered: no reply could reach it.
+      if (this.#ws.readyState !== this.#ws.OPEN) return;
       if (!isBinary) {
         handler.onFatal('text message: frames travel as binary WebSocket messages');
         return;
       }
-      const buf = toBuffer(data);
-      if (this.#paused) this.#held.push(buf);
-      else {
-        this.#deliver(buf);
-        handler.onBatchEnd();
-      }
+      this.#deliver(toBuffer(data));
+      handler.onBatchEnd();
     });
     this.#ws.on('error', () => {
       /* reported through 'close' */
@@ -57,6 +62,11 @@ export class WsTransport implements Transport {
     handler.onFrame(h, buf.subarray(HEADER_SIZE));
   }
 
+  setMaxFrameSize(bytes: number): void {
+    const receiver = (this.#ws as unknown as ReceiverLimit)._receiver;
+    if (receiver !== undefined && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
+  }
+
   send(frames: readonly OutFrame[], _bytes: number, onFlushed: () => void): void {
     if (this.#ws.readyState !== this.#ws.OPEN) {
       onFlushed();
@@ -73,7 +83,7 @@ export class WsTransport implements Transport {
   }
 
   pause(): void {
-    if (this.#paused) return;
+    if (this.#paused || this.#ending) return;
     this.#paused = true;
     this.#ws.pause();
   }
@@ -81,18 +91,19 @@ export class WsTransport implements Transport {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    while (!this.#paused && this.#held.length > 0) this.#deliver(this.#held.shift()!);
-    this.#handler?.onBatchEnd();
-    if (!this.#paused) this.#ws.resume();
+    this.#ws.resume();
   }
 
   end(): void {
-    this.#paused = true;
+    // Messages after this are dropped (readyState CLOSING), but the peer's close frame must still
+    // be read for the closing handshake to finish.
+    this.#ending = true;
+    this.#paused = false;
     this.#ws.close(1000);
+    this.#ws.resume();
   }
 
   destroy(): void {
     this.#ws.terminate();
   }
 }
-

@@ -32,6 +32,8 @@ import { PreregLinks, type PreregLink, type PreregSegment } from './prereg-links
 export { MAX_WINDOWS, type WindowInfo } from './dma-windows.js';
 
 const TWO32 = 2 ** 32;
+/** Entries one slice of a sliced MAP/UNMAP writes (well under a millisecond). */
+export const SLICE_ENTRIES = 16384;
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 export interface SpaprTceInfo {
@@ -82,6 +84,8 @@ export class SpaprTceBackend {
   #enabled = false;
   #enableCharge = 0;
   #mm: Mm | undefined;
+  /** While a call runs in slices: its entry loops, collected to run after the checks. */
+  #slices: Generator<void, void, void>[] | undefined;
 
   /** The extensions this backend answers positively: SPAPR_TCE (2) and SPAPR_TCE_v2 (7). */
   static checkExtension(extension: number): number {
@@ -255,6 +259,33 @@ export class SpaprTceBackend {
     });
   }
 
+  /**
+   * map() or unmap() with its entry loop in slices: every check (and failure) happens now; the
+   * returned generator, if any, writes the entries, SLICE_ENTRIES per step. Undefined when the
+   * call was small enough to be done at once.
+   */
+  mapInSlices(mm: Mm, req: MapRequest): Generator<void, void, void> | undefined {
+    return this.#collectSlices(() => this.map(mm, req));
+  }
+
+  unmapInSlices(mm: Mm, req: UnmapRequest): Generator<void, void, void> | undefined {
+    return this.#collectSlices(() => this.unmap(mm, req));
+  }
+
+  #collectSlices(call: () => void): Generator<void, void, void> | undefined {
+    const slices: Generator<void, void, void>[] = [];
+    this.#slices = slices;
+    try {
+      call();
+    } finally {
+      this.#slices = undefined;
+    }
+    if (slices.length === 0) return undefined;
+    return (function* run() {
+      for (const s of slices) yield* s;
+    })();
+  }
+
   /** VFIO_IOMMU_UNMAP_DMA: clears the TCEs of [iova, iova+size). */
   unmap(mm: Mm, req: UnmapRequest): void {
     this.#checkMm(mm);
@@ -269,7 +300,8 @@ export class SpaprTceBackend {
         throw fail('EINVAL', `size ${hex(req.size)} must be a multiple of the window's ${hex(pageSize)} page`);
       }
       const { index, pages } = this.#range(slot, table, req.iova, req.size);
-      if (pages > 0) this.#clear(table, index, pages);
+      if (pages > SLICE_ENTRIES && this.#slices !== undefined) this.#slices.push(this.#clearSteps(table, index, pages));
+      else if (pages > 0) this.#clear(table, index, pages);
     });
   }
 
@@ -440,6 +472,10 @@ export class SpaprTceBackend {
 
   /** Writes `pages` TCEs mapping consecutive pages from `vaddr`, replacing what was there. */
   #write(table: TceTable, index: number, vaddr: number, pages: number, perms: number, segments: PreregSegment[] | undefined): void {
+    if (pages > SLICE_ENTRIES && this.#slices !== undefined) {
+      this.#slices.push(this.#writeSteps(table, index, vaddr, pages, perms, segments));
+      return;
+    }
     const pageSize = 2 ** table.pageShift;
     this.#clear(table, index, pages);
     let addr = vaddr;
@@ -452,6 +488,33 @@ export class SpaprTceBackend {
       for (const s of segments) {
         s.link.countMapped(s.pages);
       }
+    }
+  }
+
+  /** #write in slices of SLICE_ENTRIES (each slice clears, then writes its part). */
+  *#writeSteps(table: TceTable, index: number, vaddr: number, pages: number, perms: number, segments: PreregSegment[] | undefined): Generator<void, void, void> {
+    const pageSize = 2 ** table.pageShift;
+    for (let done = 0; done < pages; done += SLICE_ENTRIES) {
+      const n = Math.min(SLICE_ENTRIES, pages - done);
+      this.#clear(table, index + done, n);
+      let addr = vaddr + done * pageSize;
+      for (let i = done; i < done + n; i++) {
+        const lo = addr % TWO32;
+        table.setParts(index + i, lo + perms, (addr - lo) / TWO32);
+        addr += pageSize;
+      }
+      if (done + n < pages) yield;
+    }
+    if (segments !== undefined) {
+      for (const s of segments) s.link.countMapped(s.pages);
+    }
+  }
+
+  /** #clear in slices of SLICE_ENTRIES. */
+  *#clearSteps(table: TceTable, index: number, count: number): Generator<void, void, void> {
+    for (let done = 0; done < count; done += SLICE_ENTRIES) {
+      this.#clear(table, index + done, Math.min(SLICE_ENTRIES, count - done));
+      if (done + SLICE_ENTRIES < count) yield;
     }
   }
 
