@@ -9,7 +9,7 @@ import { Client } from '../clients/ts/index.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type TopologySpec } from './hw/topology.js';
 import { defaultSocketPath } from './wire/socket-path.js';
 import { parseHostPort, parseMemlock } from './server/options.js';
-import { DEFAULT_LIMITS, VphbServer } from './server/server.js';
+import { DEFAULT_LIMITS, DEFAULT_SERVER_LIMITS, VphbServer } from './server/server.js';
 import { formatTopology } from './topology-table.js';
 import { isVphbError } from './wire/errno.js';
 
@@ -33,7 +33,8 @@ function loadTopology(file: string | undefined): TopologySpec {
 async function serve(argv: {
   socket: string; 'no-unix'?: boolean | undefined; tcp?: string | undefined; ws?: string | undefined;
   token?: string | undefined; config?: string | undefined; 'memlock-limit': string; 'max-frame-size': number;
-  'log-level': string;
+  'log-level': string; 'max-connections': number; 'max-unauthenticated': number; 'max-memory': string;
+  'max-handles': number; 'handshake-timeout': number;
 }): Promise<void> {
   const topology = loadTopology(argv.config);
   const logger = pino({ name: 'vphb', level: argv['log-level'] });
@@ -44,7 +45,13 @@ async function serve(argv: {
     ws: argv.ws === undefined ? undefined : parseHostPort(argv.ws, 'ws'),
     token: argv.token,
     memlockLimit: parseMemlock(argv['memlock-limit']),
-    limits: { maxFrameSize: argv['max-frame-size'] },
+    limits: { maxFrameSize: argv['max-frame-size'], handshakeTimeoutMs: positive(argv['handshake-timeout'], 'handshake-timeout') * 1000 },
+    serverLimits: {
+      maxConnections: positive(argv['max-connections'], 'max-connections'),
+      maxUnauthenticated: positive(argv['max-unauthenticated'], 'max-unauthenticated'),
+      maxMemory: parseMemlock(argv['max-memory'], 'max-memory'),
+      maxHandles: positive(argv['max-handles'], 'max-handles'),
+    },
     logger,
   });
   const a = server.addresses;
@@ -65,6 +72,11 @@ async function serve(argv: {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function positive(v: number, what: string): number {
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${what}: expected a positive number, got ${v}`);
+  return v;
 }
 
 async function withClient<T>(argv: { connect: string; token?: string | undefined }, fn: (c: Client) => Promise<T>): Promise<T> {
@@ -127,6 +139,11 @@ export async function main(args: string[]): Promise<void> {
       .option('config', { type: 'string', describe: 'topology JSON file replacing the embedded default' })
       .option('memlock-limit', { type: 'string', default: '16G', describe: 'locked-memory limit per client: bytes (K/M/G/T suffix) or "unlimited"' })
       .option('max-frame-size', { type: 'number', default: DEFAULT_LIMITS.maxFrameSize, describe: 'largest accepted frame in bytes' })
+      .option('max-connections', { type: 'number', default: DEFAULT_SERVER_LIMITS.maxConnections, describe: 'connections at once; more are closed on accept' })
+      .option('max-unauthenticated', { type: 'number', default: DEFAULT_SERVER_LIMITS.maxUnauthenticated, describe: 'connections still before VERSION at once; more are closed on accept' })
+      .option('max-memory', { type: 'string', default: '8G', describe: 'locked memory of all clients together (K/M/G/T suffix) or "unlimited"; ENOMEM beyond' })
+      .option('max-handles', { type: 'number', default: DEFAULT_SERVER_LIMITS.maxHandles, describe: 'handles per connection (RLIMIT_NOFILE); EMFILE beyond' })
+      .option('handshake-timeout', { type: 'number', default: DEFAULT_LIMITS.handshakeTimeoutMs / 1000, describe: 'seconds a connection has to complete VERSION' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'pino log level (JSON logs on stdout)' }),
     (argv) => serve(argv))
     .command('ping', 'handshake with a running server and measure round-trip time', (y) => y

@@ -4,6 +4,7 @@
  * `--config`; `parseTopology` validates a JSON config and names the first bad key it finds.
  */
 import { VphbError } from '../wire/errno.js';
+import { TCE_BUS_BITS_LIMIT } from './tce-table.js';
 
 /** Table programming family: groups of different families cannot share a container (EPERM). */
 export type TableOps = 'ioda2' | 'ioda1';
@@ -175,7 +176,10 @@ function parsePhb(v: Json, index: number, path: string): PhbSpec {
     if (!Array.isArray(o.window_starts) || o.window_starts.length < 1 || o.window_starts.length > 2) {
       bad(`${path}.window_starts`, 'must be an array of 1 or 2 bus addresses');
     }
-    spec.windowStarts = o.window_starts.map((s, i) => u64(s, `${path}.window_starts[${i}]`));
+    spec.windowStarts = o.window_starts.map((s, i) => windowStart(u64(s, `${path}.window_starts[${i}]`), `${path}.window_starts[${i}]`));
+    if (spec.windowStarts.length === 2 && spec.windowStarts[1]! <= spec.windowStarts[0]!) {
+      bad(`${path}.window_starts`, 'must be in increasing order (one window slot after the other)');
+    }
     spec.maxDynamicWindows = spec.windowStarts.length > 1 ? spec.windowStarts.length : 0;
   }
   if (o.max_dynamic_windows !== undefined) {
@@ -189,6 +193,17 @@ function parsePhb(v: Json, index: number, path: string): PhbSpec {
   }
   if (spec.dma32.start + spec.dma32.size > 1n << 32n) bad(`${path}.dma32_window`, 'must end at or below 4 GiB');
   return spec;
+}
+
+/** Largest window a table can resolve: a window start must leave room for it below 2^64. */
+const WINDOW_ALIGN = 1n << BigInt(TCE_BUS_BITS_LIMIT);
+
+/** A window slot's bus start: aligned to the largest window, so no window there can wrap past 2^64. */
+function windowStart(start: bigint, path: string): bigint {
+  if (start % WINDOW_ALIGN !== 0n) {
+    bad(path, `0x${start.toString(16)} is not a multiple of 2^${TCE_BUS_BITS_LIMIT} (the largest window); a window there could be unaligned or wrap past 2^64`);
+  }
+  return start;
 }
 
 function parsePe(v: Json, path: string): PeSpec {
