@@ -11,6 +11,7 @@ import { defaultSocketPath } from './wire/socket-path.js';
 import { parseHostPort, parseMemlock } from './server/options.js';
 import { DEFAULT_LIMITS, DEFAULT_SERVER_LIMITS, VphbServer } from './server/server.js';
 import { formatTopology } from './topology-table.js';
+import { stressCommand } from './cli-stress.js';
 import { isVphbError } from './wire/errno.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -154,6 +155,7 @@ export async function main(args: string[]): Promise<void> {
       .options(connectOptions)
       .option('json', { type: 'boolean', describe: 'print JSON instead of a table' }),
     (argv) => topology(argv))
+    .command(stressCommand(defaultSocketPath()))
     .demandCommand(1, 'give a command: serve, ping or topology')
     .strict()
     .help()
