@@ -136,6 +136,14 @@ async function faultMode(o: StressOptions, deadline: number, report: StressRepor
   let spawned = 0;
   let killed = 0;
   const running = new Set<ChildProcess>();
+  const ready = new Set<ChildProcess>();
+  // At the deadline, whatever still runs is killed too (counted when it was busy with calls).
+  const stop = setTimeout(() => {
+    for (const child of running) {
+      if (ready.has(child) && killed < o.kills) killed++;
+      child.kill('SIGKILL');
+    }
+  }, Math.max(0, deadline - Date.now()));
   await new Promise<void>((done) => {
     const launch = (): void => {
       if (killed >= o.kills || Date.now() >= deadline) {
@@ -151,6 +159,7 @@ async function faultMode(o: StressOptions, deadline: number, report: StressRepor
         out += d.toString();
         if (out.includes('ready\n') && !child.killed) {
           out = '';
+          ready.add(child);
           // Busy with calls from now on: kill it in the middle of one.
           setTimeout(() => {
             if (child.exitCode !== null) return;
@@ -170,6 +179,7 @@ async function faultMode(o: StressOptions, deadline: number, report: StressRepor
     };
     for (let i = 0; i < o.clients; i++) launch();
   });
+  clearTimeout(stop);
   report.kills += killed;
   log(`fault: ${killed} worker(s) killed mid-call`);
 }
