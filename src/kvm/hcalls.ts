@@ -84,7 +84,7 @@ export function hStuffTce(vm: Vm, liobn: bigint, ioba: bigint, tceValue: bigint,
 }
 
 /** Guest entries one slice of a sliced H_STUFF_TCE stores. */
-export const STUFF_SLICE_ENTRIES = 65536;
+export const STUFF_SLICE_ENTRIES = 16384;
 
 /**
  * H_STUFF_TCE in slices: the same checks (the return code when they fail is returned at once, as

@@ -33,7 +33,7 @@ export { MAX_WINDOWS, type WindowInfo } from './dma-windows.js';
 
 const TWO32 = 2 ** 32;
 /** Entries one slice of a sliced MAP/UNMAP writes (well under a millisecond). */
-export const SLICE_ENTRIES = 16384;
+export const SLICE_ENTRIES = 4096;
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 export interface SpaprTceInfo {

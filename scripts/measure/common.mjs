@@ -1,0 +1,66 @@
+// Helpers of the issue-10 measurement scripts: a server process of its own, /proc sampling, pings.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+export const root = new URL('../../', import.meta.url).pathname;
+export const cli = join(root, 'dist/src/cli.js');
+export const { Client } = await import(join(root, 'dist/clients/ts/index.js'));
+export const TOKEN = 'measure';
+
+/** Starts `vphb serve` with UNIX, TCP and WebSocket listeners; resolves its pid and targets. */
+export async function startServer(extra = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'vphb-measure-'));
+  const socket = join(dir, 's.sock');
+  const tcpPort = 20000 + Math.floor(Math.random() * 20000);
+  const wsPort = tcpPort + 1;
+  const p = spawn(process.execPath, [cli, 'serve', '--socket', socket, '--tcp', `127.0.0.1:${tcpPort}`, '--ws', `127.0.0.1:${wsPort}`,
+    '--token', TOKEN, '--log-level', 'error', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let banner = '';
+  await new Promise((resolve, reject) => {
+    p.stderr.on('data', (d) => { banner += d; if (banner.includes('emulating')) resolve(); });
+    p.once('exit', (c) => reject(new Error(`server exited ${c}: ${banner}`)));
+  });
+  return { proc: p, pid: p.pid, socket, tcp: `tcp://127.0.0.1:${tcpPort}`, ws: `ws://127.0.0.1:${wsPort}`, tcpPort, wsPort, stop: () => p.kill('SIGKILL') };
+}
+
+export function status(pid, field) {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? 0 : Number(m[1]) * 1024;
+}
+
+/** utime + stime of a process in ms. */
+export function cpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ 100
+}
+
+export class RssSampler {
+  max = 0;
+  constructor(pid) { this.t = setInterval(() => { this.max = Math.max(this.max, status(pid, 'VmRSS')); }, 20); }
+  stop() { clearInterval(this.t); return this.max; }
+}
+
+/** A bystander: one PING outstanding at a time, every `gapMs`, until stop(); latencies in ms. */
+export function bystander(client, gapMs = 5) {
+  const lat = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await client.ping();
+      lat.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  })();
+  return { async stop() { running = false; await done; return lat; } };
+}
+
+export function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+export const mib = (b) => (b / 2 ** 20).toFixed(0);
