@@ -80,27 +80,41 @@ export function destroyOpContext(ctx: OpContext): unknown[] {
 export type Slices<R> = Generator<void, R, void>;
 
 export class Deferred<R> {
-  readonly slices: Slices<R>;
-  constructor(slices: Slices<R>) {
+  readonly slices: Slices<R | EncodedReply<R>>;
+  constructor(slices: Slices<R | EncodedReply<R>>) {
     this.slices = slices;
   }
 }
 
+/**
+ * A reply payload the handler encoded itself (a large bin written in place, without a copy). The
+ * dispatcher sends its bytes as they are; in-process callers get `value`.
+ */
+export class EncodedReply<R> {
+  readonly bytes: Buffer;
+  readonly value: () => R;
+  constructor(bytes: Buffer, value: () => R) {
+    this.bytes = bytes;
+    this.value = value;
+  }
+}
+
 /** Runs slices to the end at once (in-process callers and tests); returns the reply. */
-export function runToEnd<R>(r: R | Deferred<R>): R {
+export function runToEnd<R>(r: R | Deferred<R> | EncodedReply<R>): R {
+  if (r instanceof EncodedReply) return r.value();
   if (!(r instanceof Deferred)) return r;
   for (;;) {
     const step = r.slices.next();
-    if (step.done === true) return step.value;
+    if (step.done === true) return runToEnd(step.value);
   }
 }
 
 /** Marks a handler's result as work to be done in slices. */
-export function inSlices<R>(slices: Slices<R>): Deferred<R> {
+export function inSlices<R>(slices: Slices<R | EncodedReply<R>>): Deferred<R> {
   return new Deferred(slices);
 }
 
-export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K] | Deferred<Replies[K]>;
+export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K] | Deferred<Replies[K]> | EncodedReply<Replies[K]>;
 /** A raw op's handler gets the payload bytes (a view into the received frame). */
 export type RawHandler<K extends keyof Replies> = (ctx: OpContext, payload: Uint8Array) => Replies[K];
 

@@ -6,7 +6,7 @@
 import { VphbError, isVphbError } from '../wire/errno.js';
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OPS, type MsgpackOpName, type OpName, type OpSpec } from '../wire/ops.generated.js';
-import { Deferred, type HandlerMap, type MsgpackHandler, type OpContext, type RawHandler } from './context.js';
+import { Deferred, EncodedReply, type HandlerMap, type MsgpackHandler, type OpContext, type RawHandler } from './context.js';
 import { decodeRequest } from './validate.js';
 
 type AnyHandler = (ctx: OpContext, req: never) => unknown;
@@ -41,7 +41,8 @@ export class PendingReply {
   step(): Buffer | undefined {
     try {
       const r = this.#slices.next();
-      return r.done === true ? encodePayload(r.value ?? {}) : undefined;
+      if (r.done !== true) return undefined;
+      return r.value instanceof EncodedReply ? r.value.bytes : encodePayload(r.value ?? {});
     } catch (e) {
       if (isVphbError(e)) throw e;
       throw new InternalError(this.#op, e);
@@ -87,6 +88,7 @@ export class Dispatcher {
         reply = (handler as MsgpackHandler<MsgpackOpName>)(ctx, req as never);
       }
       if (reply instanceof Deferred) return new PendingReply(spec.name, reply.slices as Generator<void, unknown, void>);
+      if (reply instanceof EncodedReply) return reply.bytes;
       return encodePayload(reply ?? {});
     } catch (e) {
       if (isVphbError(e)) throw e;

@@ -9,6 +9,9 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** Payloads above this are sent without being copied behind their header. */
+const LARGE_PAYLOAD = 64 * 1024;
+
 /** The ws receiver's message-size limit (ws has no public setter; it reads this field per frame). */
 interface ReceiverLimit {
   _receiver?: { _maxPayload?: number };
@@ -74,7 +77,15 @@ export class WsTransport implements Transport {
     }
     const last = frames.length - 1;
     frames.forEach((f, i) => {
-      this.#ws.send(Buffer.concat([encodeHeader(f.header), f.payload]), { binary: true }, i === last ? () => onFlushed() : undefined);
+      const cb = i === last ? () => onFlushed() : undefined;
+      if (f.payload.length <= LARGE_PAYLOAD) {
+        this.#ws.send(Buffer.concat([encodeHeader(f.header), f.payload]), { binary: true }, cb);
+      } else {
+        // A large reply (table read) as two fragments of one message: the header, then the
+        // payload as it is, rather than a copy of both.
+        this.#ws.send(encodeHeader(f.header), { binary: true, fin: false });
+        this.#ws.send(f.payload, { binary: true, fin: true }, cb);
+      }
     });
   }
 
