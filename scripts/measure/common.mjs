@@ -36,10 +36,12 @@ export function status(pid, field) {
   return m === null ? 0 : Number(m[1]) * 1024;
 }
 
-/** utime + stime of a process in ms. */
-export function cpuMs(pid) {
+/** utime + stime of a process in ms (`which`: 'user', 'system' or both). */
+export function cpuMs(pid, which = 'both') {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ 100
+  const user = Number(f[11]);
+  const sys = Number(f[12]);
+  return ((which === 'user' ? user : which === 'system' ? sys : user + sys) * 1000) / 100; // USER_HZ 100
 }
 
 export class RssSampler {

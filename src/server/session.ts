@@ -149,6 +149,8 @@ export class Session implements FrameHandler, Runnable {
   onOversize(h: FrameHeader): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#push({ kind: 'oversize', h }, 0);
+    // Before VERSION this ends the connection: read (and discard) no more of its body.
+    if (this.#state === 'handshake') this.#pauseInput();
   }
 
   onFatal(reason: string): void {

@@ -46,7 +46,9 @@ export class WsTransport implements Transport {
       handler.onBatchEnd();
     });
     this.#ws.on('error', () => {
-      /* reported through 'close' */
+      // ws has already sent its close frame (1009 for a message above the limit, 1002 for a
+      // protocol violation); do not spend time reading and discarding the rest of the message.
+      this.#ws.terminate();
     });
     this.#ws.on('close', () => handler.onClose(0));
   }
