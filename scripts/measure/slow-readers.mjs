@@ -44,6 +44,14 @@ async function slowWs(url) {
 const s = await startServer();
 try {
   const results = [];
+  {
+    const by = await Client.connect(s.socket);
+    const b = bystander(by, 5);
+    await new Promise((r) => setTimeout(r, 4000));
+    const lat = await b.stop();
+    results.push({ kind: 'idle (no slow readers)', pings: lat.length, p50: +pct(lat, 50).toFixed(2), p99: +pct(lat, 99).toFixed(2), max: +Math.max(...lat).toFixed(2) });
+    await by.end();
+  }
   for (const kind of ['unix', 'tcp', 'ws']) {
     const by = await Client.connect(s.socket);
     const base = status(s.pid, 'VmRSS');
