@@ -5,6 +5,7 @@
  */
 import { Host } from '../hw/host.js';
 import type { TopologySpec } from '../hw/topology.js';
+import { Container } from '../vfio/container.js';
 import { Mm } from '../vfio/locked-memory.js';
 import { MemoryPool } from '../vfio/memory-pool.js';
 import { Vfio } from '../vfio/vfio.js';
@@ -64,6 +65,28 @@ export function createOpContext(system: System, connection: number, opts: Connec
     mm,
     maxReplyPayload: opts.maxReplyPayload ?? Number.MAX_SAFE_INTEGER,
   };
+}
+
+/**
+ * The part of a connection's release that can take long — clearing the TCEs its containers map,
+ * millions of them for a large window — in slices, to run before destroyOpContext (which then
+ * finds the tables empty). Only an optimisation: whatever it cannot unmap is left to the release.
+ */
+export function* releaseInSlices(ctx: OpContext): Generator<void, void, void> {
+  const containers = [...ctx.handles.objects()].filter((o): o is Container => o instanceof Container);
+  for (const container of containers) {
+    const backend = container.backend;
+    if (backend === undefined || backend.mm !== ctx.mm || !backend.enabled || backend.defaultWindowPending) continue;
+    for (const { table } of backend.windows) {
+      let slices: Generator<void, void, void> | undefined;
+      try {
+        slices = backend.unmapInSlices(ctx.mm, { flags: 0, iova: table.busStart, size: table.windowSize });
+      } catch {
+        continue;
+      }
+      if (slices !== undefined) yield* slices;
+    }
+  }
 }
 
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */

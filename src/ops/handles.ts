@@ -51,6 +51,11 @@ export class HandleTable {
     return this.#count;
   }
 
+  /** The open handles' objects, by number. */
+  *objects(): Generator<HandleObject, void, void> {
+    for (const obj of this.#slots) if (obj !== undefined) yield obj;
+  }
+
   /** The object behind `fd`, or undefined. */
   peek(fd: number): HandleObject | undefined {
     return Number.isInteger(fd) && fd >= 0 ? this.#slots[fd] : undefined;

@@ -19,7 +19,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { createOpContext, destroyOpContext, type ConnectionOptions, type OpContext, type System } from '../ops/context.js';
+import { createOpContext, destroyOpContext, releaseInSlices, type ConnectionOptions, type OpContext, type System } from '../ops/context.js';
 import { InternalError, PendingReply, type Dispatcher } from '../ops/dispatch.js';
 import { decodeRequest } from '../ops/validate.js';
 import { VphbError, isVphbError } from '../wire/errno.js';
@@ -89,6 +89,8 @@ export class Session implements FrameHandler, Runnable {
   #inputPaused = false;
   /** The command whose op runs in slices, if any; later commands wait behind it. */
   #current: { h: FrameHeader; noReply: boolean; pending: PendingReply } | undefined;
+  /** After the peer went away: the long part of releasing its state, in slices. */
+  #releasing: Generator<void, void, void> | undefined;
   #peerEnded = false;
   #ended = false;
   #released = false;
@@ -180,8 +182,9 @@ export class Session implements FrameHandler, Runnable {
     this.#dropInbox();
     this.#out = [];
     this.#outBytes = 0;
-    if (this.#current === undefined) this.#release();
-    else this.#scheduler.wake(this);
+    // Clearing what its containers map can take long (millions of TCEs): in slices as well.
+    this.#releasing = releaseInSlices(this.ctx);
+    this.#scheduler.wake(this);
   }
 
   /** Drops the connection now (server shutdown); onClose releases the handles. */
@@ -201,6 +204,10 @@ export class Session implements FrameHandler, Runnable {
         }
       } else {
         if (this.#state === 'closed') {
+          if (this.#releasing !== undefined && !this.#stepReleasing()) {
+            if (performance.now() >= deadline) return true;
+            continue;
+          }
           this.#release();
           return false;
         }
@@ -379,6 +386,17 @@ export class Session implements FrameHandler, Runnable {
     if (reply === undefined) return false;
     this.#current = undefined;
     if (!noReply) this.#reply(h, reply);
+    return true;
+  }
+
+  /** One slice of the release pre-pass; true once it is over (or failed: the release does it all). */
+  #stepReleasing(): boolean {
+    try {
+      if (this.#releasing!.next().done !== true) return false;
+    } catch (e) {
+      this.log.error({ err: e }, 'error while clearing the mappings of a closed connection');
+    }
+    this.#releasing = undefined;
     return true;
   }
 
