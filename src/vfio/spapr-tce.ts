@@ -520,7 +520,8 @@ export class SpaprTceBackend {
 
   /** Zeroes entries, dropping the preregistered-memory references of those that were mapped. */
   #clear(table: TceTable, index: number, count: number): void {
-    if (!this.v2 || this.#prereg.size === 0) {
+    // No TCE points into preregistered memory: nothing to drop, a plain clear (no visit) does.
+    if (!this.v2 || this.#prereg.size === 0 || this.#prereg.links.every((l) => l.mapped === 0)) {
       table.clear(index, count);
       return;
     }
