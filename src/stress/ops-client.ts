@@ -84,14 +84,19 @@ export async function runOpsClient(o: OpsClientOptions): Promise<StressReport> {
     // Clients of other processes are unknown: for them any group may be busy.
     const expect = o.ownership?.expectOpen(g.group) ?? 'either';
     if (expect === 'ok') o.ownership?.claim(g.group, o.id);
-    const groupFd = await newFd('VFIO_GROUP_OPEN', 'group', () => c.call('VFIO_GROUP_OPEN', { group: g.group }),
-      expect === 'ok' ? [] : ['EBUSY']);
+    if (expect === 'either') o.ownership?.uncertainOpen(g.group);
+    let groupFd: number | undefined;
+    try {
+      groupFd = await newFd('VFIO_GROUP_OPEN', 'group', () => c.call('VFIO_GROUP_OPEN', { group: g.group }),
+        expect === 'ok' ? [] : ['EBUSY']);
+    } finally {
+      if (expect === 'either') o.ownership?.settled(g.group, groupFd !== undefined, o.id);
+    }
     if (groupFd === undefined) {
       await close(container!);
       return;
     }
     check(expect !== 'EBUSY', `VFIO_GROUP_OPEN ${g.group}: opened while another client holds it`);
-    if (expect !== 'ok') o.ownership?.claim(g.group, o.id);
     try {
       await call('VFIO_GROUP_SET_CONTAINER', () => c.call('VFIO_GROUP_SET_CONTAINER', { fd: groupFd, container: container! }));
       const v2 = g.phb.max_dynamic_windows > 0;
@@ -192,6 +197,7 @@ export async function runOpsClient(o: OpsClientOptions): Promise<StressReport> {
       }
     }
   } finally {
+    o.ownership?.dropClient(o.id);
     await c.end().catch(() => undefined);
   }
   return r;

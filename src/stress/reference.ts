@@ -43,15 +43,31 @@ export class HandleModel {
 /**
  * Group ownership among the clients of this process. A client claims a group before it sends
  * VFIO_GROUP_OPEN (so two clients never both expect success) and marks it releasing before it
- * sends the CLOSE (while that is in flight, another client's open may go either way).
+ * sends the CLOSE. While a CLOSE or an open whose outcome was uncertain is in flight, another
+ * client's open may go either way.
  */
 export class Ownership {
   readonly #owner = new Map<number, { client: number; releasing: boolean }>();
+  /** Opens in flight that were sent while the outcome was uncertain, per group. */
+  readonly #uncertain = new Map<number, number>();
 
   /** What another client's open must get: 'ok', 'EBUSY', or 'either'. */
   expectOpen(group: number): 'ok' | 'EBUSY' | 'either' {
     const o = this.#owner.get(group);
-    return o === undefined ? 'ok' : o.releasing ? 'either' : 'EBUSY';
+    if ((this.#uncertain.get(group) ?? 0) > 0 || o?.releasing === true) return 'either';
+    return o === undefined ? 'ok' : 'EBUSY';
+  }
+
+  /** An open is sent whose outcome is uncertain; `settled` when its reply is in. */
+  uncertainOpen(group: number): void {
+    this.#uncertain.set(group, (this.#uncertain.get(group) ?? 0) + 1);
+  }
+
+  settled(group: number, opened: boolean, client: number): void {
+    const n = (this.#uncertain.get(group) ?? 1) - 1;
+    if (n === 0) this.#uncertain.delete(group);
+    else this.#uncertain.set(group, n);
+    if (opened) this.claim(group, client);
   }
 
   claim(group: number, client: number): void {
@@ -65,6 +81,11 @@ export class Ownership {
 
   release(group: number, client: number): void {
     if (this.#owner.get(group)?.client === client) this.#owner.delete(group);
+  }
+
+  /** A client stops (its connection closes): its groups become uncertain until then. */
+  dropClient(client: number): void {
+    for (const o of this.#owner.values()) if (o.client === client) o.releasing = true;
   }
 }
 
