@@ -7,7 +7,8 @@ import type { Command } from './command.js';
 import { inspect } from './inspect.js';
 import { ping } from './ping.js';
 import { serve } from './serve.js';
+import { stress } from './stress.js';
 import { sysfs } from './sysfs.js';
 import { topology } from './topology.js';
 
-export const COMMANDS: readonly Command[] = [serve, ping, topology, inspect, sysfs];
+export const COMMANDS: readonly Command[] = [serve, ping, topology, inspect, sysfs, stress];

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TOPOLOGY, parseTopology, type TopologySpec } from '../hw/topology.js';
 import { parseListenAddress, parseMemlock } from '../server/options.js';
-import { DEFAULT_LIMITS, VphbServer } from '../server/server.js';
+import { DEFAULT_LIMITS, DEFAULT_SERVER_LIMITS, VphbServer } from '../server/server.js';
 import { formatAddress } from '../wire/address.js';
 import { defaultSocketPath } from '../wire/socket-path.js';
 import type { Command } from './command.js';
@@ -50,6 +50,11 @@ export const serve: Command = {
       name: 'max-frame-size', type: 'size', env: 'VPHB_MAX_FRAME_SIZE', default: DEFAULT_LIMITS.maxFrameSize, defaultText: '16M',
       min: 4096, max: 1 << 30, placeholder: 'BYTES', describe: 'largest accepted frame in bytes',
     },
+    { name: 'max-connections', type: 'integer', env: 'VPHB_MAX_CONNECTIONS', default: DEFAULT_SERVER_LIMITS.maxConnections, min: 1, describe: 'connections at once; more are closed on accept' },
+    { name: 'max-unauthenticated', type: 'integer', env: 'VPHB_MAX_UNAUTHENTICATED', default: DEFAULT_SERVER_LIMITS.maxUnauthenticated, min: 1, describe: 'connections still before VERSION at once; more are closed on accept' },
+    { name: 'max-memory', type: 'string', env: 'VPHB_MAX_MEMORY', default: '8G', placeholder: 'BYTES', check: (v) => parseMemlock(v, 'max-memory'), describe: 'locked memory of all clients together (K/M/G/T suffix) or "unlimited"; ENOMEM beyond' },
+    { name: 'max-handles', type: 'integer', env: 'VPHB_MAX_HANDLES', default: DEFAULT_SERVER_LIMITS.maxHandles, min: 1, describe: 'handles per connection (RLIMIT_NOFILE); EMFILE beyond' },
+    { name: 'handshake-timeout', type: 'integer', env: 'VPHB_HANDSHAKE_TIMEOUT', default: DEFAULT_LIMITS.handshakeTimeoutMs / 1000, min: 1, max: 3600, placeholder: 'S', describe: 'seconds a connection has to complete VERSION' },
     { name: 'log-level', type: 'string', env: 'VPHB_LOG_LEVEL', choices: LOG_LEVELS, default: 'info', describe: 'log level' },
     { name: 'log-file', type: 'string', env: 'VPHB_LOG_FILE', placeholder: 'FILE', describe: 'append JSON logs to FILE instead of stdout' },
     { name: 'log-format', type: 'string', env: 'VPHB_LOG_FORMAT', choices: LOG_FORMATS, default: 'auto', describe: 'stdout log format (auto: pretty on a terminal)' },
@@ -77,7 +82,13 @@ export const serve: Command = {
       ws: ws === undefined ? undefined : parseListenAddress(ws, 'ws'),
       token: opts.str('token'),
       memlockLimit,
-      limits: { maxFrameSize: opts.int('max-frame-size') },
+      limits: { maxFrameSize: opts.int('max-frame-size'), handshakeTimeoutMs: opts.int('handshake-timeout') * 1000 },
+      serverLimits: {
+        maxConnections: opts.int('max-connections'),
+        maxUnauthenticated: opts.int('max-unauthenticated'),
+        maxMemory: parseMemlock(opts.str('max-memory')!, 'max-memory'),
+        maxHandles: opts.int('max-handles'),
+      },
       logger,
     });
     const a = server.addresses;

@@ -7,6 +7,7 @@
 import { VphbError } from '../wire/errno.js';
 import { parseDeviceEntry } from './pci/device-config.js';
 import type { PciFunctionSpec } from './pci/spec.js';
+import { TCE_BUS_BITS_LIMIT } from './tce-table.js';
 
 /** Table programming family: groups of different families cannot share a container (EPERM). */
 export type TableOps = 'ioda2' | 'ioda1';
@@ -276,8 +277,11 @@ function parsePhb(errs: ConfigErrors, v: Json, index: number, path: string): Phb
     if (!Array.isArray(o.window_starts) || o.window_starts.length < 1 || o.window_starts.length > 2) {
       bad(`${path}.window_starts`, 'must be an array of 1 or 2 bus addresses');
     }
-    const starts = arrayOf(errs, o.window_starts, `${path}.window_starts`, u64);
+    const starts = arrayOf(errs, o.window_starts, `${path}.window_starts`, (s, at) => windowStart(u64(s, at), at));
     if (starts === undefined) return;
+    if (starts.length === 2 && starts[1]! <= starts[0]!) {
+      bad(`${path}.window_starts`, 'must be in increasing order (one window slot after the other)');
+    }
     spec.windowStarts = starts;
     spec.maxDynamicWindows = spec.windowStarts.length > 1 ? spec.windowStarts.length : 0;
   });
@@ -300,6 +304,17 @@ function parsePhb(errs: ConfigErrors, v: Json, index: number, path: string): Phb
     if (o.max_level_bytes !== undefined) spec.maxLevelBytes = int(o.max_level_bytes, `${path}.max_level_bytes`, 4096, 2 ** 31);
   });
   return spec;
+}
+
+/** Largest window a table can resolve: a window start must leave room for it below 2^64. */
+const WINDOW_ALIGN = 1n << BigInt(TCE_BUS_BITS_LIMIT);
+
+/** A window slot's bus start: aligned to the largest window, so no window there can wrap past 2^64. */
+function windowStart(start: bigint, path: string): bigint {
+  if (start % WINDOW_ALIGN !== 0n) {
+    bad(path, `0x${start.toString(16)} is not a multiple of 2^${TCE_BUS_BITS_LIMIT} (the largest window); a window there could be unaligned or wrap past 2^64`);
+  }
+  return start;
 }
 
 function parsePe(errs: ConfigErrors, v: Json, path: string): PeSpec {

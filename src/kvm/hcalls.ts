@@ -152,6 +152,46 @@ export function hStuffTce(vm: Vm, liobn: bigint, ioba: bigint, tceValue: bigint,
   return H_SUCCESS;
 }
 
+/** Guest entries one slice of a sliced H_STUFF_TCE stores. */
+export const STUFF_SLICE_ENTRIES = 16384;
+
+/**
+ * H_STUFF_TCE in slices: the same checks (the return code when they fail is returned at once, as
+ * `ret`), then the stores STUFF_SLICE_ENTRIES entries per step; the generator returns H_SUCCESS.
+ * Undefined `slices` when the call was small and has been done.
+ */
+export function hStuffTceInSlices(
+  vm: Vm, liobn: bigint, ioba: bigint, tceValue: bigint, npages: bigint,
+): { ret: number; slices?: Generator<void, number, void> } {
+  if (npages <= BigInt(STUFF_SLICE_ENTRIES)) return { ret: hStuffTce(vm, liobn, ioba, tceValue, npages) };
+  if (!vm.hcallEnabled(H_STUFF_TCE)) return { ret: H_TOO_HARD };
+  const table = vm.findTable(liobn);
+  if (table === undefined) return { ret: H_TOO_HARD };
+  const index = iobaIndex(table, ioba, npages);
+  if (index < 0) return { ret: H_PARAMETER };
+  if ((tceValue & BigInt(TCE_PCI_READ | TCE_PCI_WRITE)) !== 0n) return { ret: H_PARAMETER };
+  const count = Number(npages);
+  const lo = Number(tceValue & 0xffff_ffffn);
+  const hi = Number(tceValue >> 32n);
+  // A slice stores STUFF_SLICE_ENTRIES table entries, hardware ones included.
+  let widest = 1;
+  for (const target of table.targets()) widest = Math.max(widest, 2 ** (table.pageShift - target.pageShift));
+  const per = Math.max(1, Math.floor(STUFF_SLICE_ENTRIES / widest));
+  function* steps(): Generator<void, number, void> {
+    for (let done = 0; done < count; done += per) {
+      const n = Math.min(per, count - done);
+      for (const target of table!.targets()) {
+        const sub = 2 ** (table!.pageShift - target.pageShift);
+        target.clear((index + done) * sub, n * sub);
+      }
+      table!.fill(index + done, n, lo, hi);
+      if (done + n < count) yield;
+    }
+    return H_SUCCESS;
+  }
+  return { ret: H_SUCCESS, slices: steps() };
+}
+
 /**
  * The TCE_PUT_BATCH fast path: H_PUT_TCE_INDIRECT semantics for `count` little-endian u64 entries
  * at byte `at` of `src`, without the 512-entry limit, the list address or the enable switch.

@@ -5,8 +5,10 @@
  */
 import { Host } from '../hw/host.js';
 import type { TopologySpec } from '../hw/topology.js';
+import { Container } from '../vfio/container.js';
 import { Mm } from '../vfio/locked-memory.js';
 import { DEFAULT_PROFILE, quirksOf, type ProfileName, type Quirks } from '../vfio/profile.js';
+import { MemoryPool } from '../vfio/memory-pool.js';
 import { Vfio } from '../vfio/vfio.js';
 import type { EventName, Events, MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
 import { HandleTable } from './handles.js';
@@ -23,6 +25,8 @@ export interface System {
   readonly quirks: Quirks;
   /** Open connections (after VERSION), by id: what HOST_STATE reports. */
   readonly connections: Map<number, ConnectionRecord>;
+  /** Locked memory of all connections together, against the server-wide cap. */
+  readonly memory: MemoryPool;
 }
 
 /** A connection as HOST_STATE shows it. */
@@ -41,18 +45,25 @@ export interface SystemOptions {
   topology: TopologySpec;
   /** Behaviour profile; default: the topology's `profile`, else linux. */
   profile?: ProfileName | undefined;
+  /** Server-wide cap on locked memory in bytes; null or absent = unlimited. */
+  maxMemory?: bigint | null;
 }
 
 export function createSystem(opts: SystemOptions): System {
   const host = new Host(opts.topology);
   const profile = opts.profile ?? opts.topology.profile ?? DEFAULT_PROFILE;
   const quirks = quirksOf(profile);
-  return { topology: opts.topology, host, vfio: new Vfio(host, quirks), profile, quirks, connections: new Map() };
+  const memory = new MemoryPool(opts.maxMemory ?? null, opts.topology.hostPageShift);
+  return { topology: opts.topology, host, vfio: new Vfio(host, quirks), profile, quirks, connections: new Map(), memory };
 }
 
 export interface ConnectionOptions {
   /** RLIMIT_MEMLOCK of the connection in bytes; null = unlimited. */
   memlockLimit: bigint | null;
+  /** Handles open at once (RLIMIT_NOFILE); default 1024. */
+  maxHandles?: number;
+  /** Largest reply payload the connection can receive (max_frame_size less the header). */
+  maxReplyPayload?: number;
 }
 
 /** One connection's view: its handles and its "process" state. */
@@ -65,11 +76,42 @@ export interface OpContext {
   readonly mm: Mm;
   /** Where events for this connection go; the session sets it (no-op until then). */
   notify: EventSink;
+  /** Largest reply payload this connection can receive; ops producing more refuse (EMSGSIZE). */
+  readonly maxReplyPayload: number;
 }
 
 export function createOpContext(system: System, connection: number, opts: ConnectionOptions): OpContext {
-  const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift);
-  return { system, handles: new HandleTable(), connection, mm, notify: () => undefined };
+  const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift, system.memory);
+  return {
+    system,
+    handles: new HandleTable(opts.maxHandles),
+    connection,
+    mm,
+    maxReplyPayload: opts.maxReplyPayload ?? Number.MAX_SAFE_INTEGER,
+    notify: () => undefined,
+  };
+}
+
+/**
+ * The part of a connection's release that can take long — clearing the TCEs its containers map,
+ * millions of them for a large window — in slices, to run before destroyOpContext (which then
+ * finds the tables empty). Only an optimisation: whatever it cannot unmap is left to the release.
+ */
+export function* releaseInSlices(ctx: OpContext): Generator<void, void, void> {
+  const containers = [...ctx.handles.objects()].filter((o): o is Container => o instanceof Container);
+  for (const container of containers) {
+    const backend = container.backend;
+    if (backend === undefined || backend.mm !== ctx.mm || !backend.enabled || backend.defaultWindowPending) continue;
+    for (const { table } of backend.windows) {
+      let slices: Generator<void, void, void> | undefined;
+      try {
+        slices = backend.unmapInSlices(ctx.mm, { flags: 0, iova: table.busStart, size: table.windowSize }).slices;
+      } catch {
+        continue;
+      }
+      if (slices !== undefined) yield* slices;
+    }
+  }
 }
 
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */
@@ -78,7 +120,50 @@ export function destroyOpContext(ctx: OpContext): unknown[] {
   return ctx.handles.closeAll().errors;
 }
 
-export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K];
+/**
+ * A long op's remaining work, in slices: each `next()` does a bounded part (about a millisecond at
+ * most) and the generator returns the reply. All checks (and so every failure that must leave
+ * nothing changed) happen before the first slice; the slices themselves cannot fail. The session
+ * resumes it in later turns of the event loop while the connection's later commands wait.
+ */
+export type Slices<R> = Generator<void, R, void>;
+
+export class Deferred<R> {
+  readonly slices: Slices<R | EncodedReply<R>>;
+  constructor(slices: Slices<R | EncodedReply<R>>) {
+    this.slices = slices;
+  }
+}
+
+/**
+ * A reply payload the handler encoded itself (a large bin written in place, without a copy). The
+ * dispatcher sends its bytes as they are; in-process callers get `value`.
+ */
+export class EncodedReply<R> {
+  readonly bytes: Buffer;
+  readonly value: () => R;
+  constructor(bytes: Buffer, value: () => R) {
+    this.bytes = bytes;
+    this.value = value;
+  }
+}
+
+/** Runs slices to the end at once (in-process callers and tests); returns the reply. */
+export function runToEnd<R>(r: R | Deferred<R> | EncodedReply<R>): R {
+  if (r instanceof EncodedReply) return r.value();
+  if (!(r instanceof Deferred)) return r;
+  for (;;) {
+    const step = r.slices.next();
+    if (step.done === true) return runToEnd(step.value);
+  }
+}
+
+/** Marks a handler's result as work to be done in slices. */
+export function inSlices<R>(slices: Slices<R | EncodedReply<R>>): Deferred<R> {
+  return new Deferred(slices);
+}
+
+export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requests[K]) => Replies[K] | Deferred<Replies[K]> | EncodedReply<Replies[K]>;
 /** A raw op's handler gets the payload bytes (a view into the received frame). */
 export type RawHandler<K extends keyof Replies> = (ctx: OpContext, payload: Uint8Array) => Replies[K];
 

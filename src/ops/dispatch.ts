@@ -6,7 +6,7 @@
 import { VphbError, isVphbError } from '../wire/errno.js';
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OPS, type MsgpackOpName, type OpName, type OpSpec } from '../wire/ops.generated.js';
-import type { HandlerMap, MsgpackHandler, OpContext, RawHandler } from './context.js';
+import { Deferred, EncodedReply, type HandlerMap, type MsgpackHandler, type OpContext, type RawHandler } from './context.js';
 import { decodeRequest } from './validate.js';
 
 type AnyHandler = (ctx: OpContext, req: never) => unknown;
@@ -22,6 +22,31 @@ export class InternalError extends VphbError {
   constructor(op: string, cause: unknown) {
     super('EIO', `${op}: internal error`);
     this.causeError = cause;
+  }
+}
+
+/**
+ * A command whose op runs in slices (see `Deferred`): `step()` advances it by one slice and returns
+ * the encoded reply once it is done, undefined before. A failure surfaces as from `execute`.
+ */
+export class PendingReply {
+  readonly #op: string;
+  readonly #slices: Generator<void, unknown, void>;
+
+  constructor(op: string, slices: Generator<void, unknown, void>) {
+    this.#op = op;
+    this.#slices = slices;
+  }
+
+  step(): Buffer | undefined {
+    try {
+      const r = this.#slices.next();
+      if (r.done !== true) return undefined;
+      return r.value instanceof EncodedReply ? r.value.bytes : encodePayload(r.value ?? {});
+    } catch (e) {
+      if (isVphbError(e)) throw e;
+      throw new InternalError(this.#op, e);
+    }
   }
 }
 
@@ -45,9 +70,10 @@ export class Dispatcher {
   /**
    * Runs one command. Returns the encoded reply payload; throws a VphbError carrying the errno
    * for the error reply (ENOTTY for an unknown command, EINVAL for a malformed request, the
-   * model's errno otherwise, EIO wrapped as InternalError for a bug).
+   * model's errno otherwise, EIO wrapped as InternalError for a bug). A long op returns a
+   * PendingReply instead, which the caller advances slice by slice.
    */
-  execute(ctx: OpContext, code: number, payload: Uint8Array): Buffer {
+  execute(ctx: OpContext, code: number, payload: Uint8Array): Buffer | PendingReply {
     const entry = this.#byCode.get(code);
     if (entry === undefined || entry.handler === undefined) {
       throw new VphbError('ENOTTY', `unknown command ${code}`);
@@ -61,6 +87,8 @@ export class Dispatcher {
         const req = decodeRequest(spec, decodePayload(payload));
         reply = (handler as MsgpackHandler<MsgpackOpName>)(ctx, req as never);
       }
+      if (reply instanceof Deferred) return new PendingReply(spec.name, reply.slices as Generator<void, unknown, void>);
+      if (reply instanceof EncodedReply) return reply.bytes;
       return encodePayload(reply ?? {});
     } catch (e) {
       if (isVphbError(e)) throw e;

@@ -2,9 +2,9 @@
  * The TCE hcalls on a VM fd. A reply always carries `ret`, the PAPR return code; an error reply
  * means only that the request itself was unusable (bad fd: EBADF, not a VM: ENOTTY).
  */
-import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce } from '../kvm/hcalls.js';
+import { hGetTce, hPutTce, hPutTceIndirect, hStuffTceInSlices } from '../kvm/hcalls.js';
 import { Vm } from '../kvm/vm.js';
-import type { HandlerMap } from './context.js';
+import { inSlices, type HandlerMap } from './context.js';
 
 export const hcallHandlers: HandlerMap = {
   H_PUT_TCE: (ctx, req) => ({ ret: hPutTce(ctx.handles.get(req.fd, Vm), req.liobn, req.ioba, req.tce) }),
@@ -13,9 +13,14 @@ export const hcallHandlers: HandlerMap = {
     ret: hPutTceIndirect(ctx.handles.get(req.fd, Vm), req.liobn, req.ioba, req.tce_list, req.tces).ret,
   }),
 
-  H_STUFF_TCE: (ctx, req) => ({
-    ret: hStuffTce(ctx.handles.get(req.fd, Vm), req.liobn, req.ioba, req.tce_value, req.npages),
-  }),
+  H_STUFF_TCE: (ctx, req) => {
+    const r = hStuffTceInSlices(ctx.handles.get(req.fd, Vm), req.liobn, req.ioba, req.tce_value, req.npages);
+    if (r.slices === undefined) return { ret: r.ret };
+    const slices = r.slices;
+    return inSlices((function* stuff() {
+      return { ret: yield* slices };
+    })());
+  },
 
   H_GET_TCE: (ctx, req) => hGetTce(ctx.handles.get(req.fd, Vm), req.liobn, req.ioba),
 };

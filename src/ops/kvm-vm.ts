@@ -6,10 +6,39 @@
 import { GuestTceTable } from '../kvm/guest-tce-table.js';
 import { checkExtension, Vm } from '../kvm/vm.js';
 import { fail } from '../wire/errno.js';
-import type { HandlerMap } from './context.js';
+import { EncodedReply, inSlices, type HandlerMap } from './context.js';
 
 /** Most entries one TCE_TABLE_READ returns (16 MiB of reply). */
 export const TABLE_READ_MAX_ENTRIES = 1 << 21;
+/** Entries a TCE_TABLE_READ copies per slice. */
+export const TABLE_READ_SLICE_ENTRIES = 1 << 16;
+/** MessagePack overhead of a TCE_TABLE_READ reply: map, key "data", bin32 header. */
+const TABLE_READ_REPLY_OVERHEAD = 1 + 5 + 5;
+
+/**
+ * A TCE_TABLE_READ reply `{data: bin}` for `count` entries, encoded in place (smallest bin
+ * header, as an encoder writes it): the entries are then read straight into `data`, with no
+ * second 16 MiB buffer and copy.
+ */
+function tableReadReply(count: number): { reply: Buffer; data: Buffer } {
+  const len = count * 8;
+  const binHead = len <= 0xff ? 2 : len <= 0xffff ? 3 : 5;
+  const buf = Buffer.allocUnsafe(6 + binHead + len);
+  buf[0] = 0x81; // map of 1
+  buf[1] = 0xa4; // fixstr of 4
+  buf.write('data', 2, 'latin1');
+  if (binHead === 2) {
+    buf[6] = 0xc4;
+    buf[7] = len;
+  } else if (binHead === 3) {
+    buf[6] = 0xc5;
+    buf.writeUInt16BE(len, 7);
+  } else {
+    buf[6] = 0xc6;
+    buf.writeUInt32BE(len, 7);
+  }
+  return { reply: buf, data: buf.subarray(6 + binHead) };
+}
 
 
 /** Entries the table's mmap covers: whole host pages, as the kernel maps them. */
@@ -76,10 +105,24 @@ export const kvmVmHandlers: HandlerMap = {
   TCE_TABLE_READ: (ctx, req) => {
     const table = ctx.handles.get(req.fd, GuestTceTable);
     if (req.count > TABLE_READ_MAX_ENTRIES) throw fail('EINVAL', `count ${req.count} above ${TABLE_READ_MAX_ENTRIES}`);
+    if (req.count * 8 + TABLE_READ_REPLY_OVERHEAD > ctx.maxReplyPayload) {
+      throw fail('EMSGSIZE', `count ${req.count}: a ${req.count * 8 + TABLE_READ_REPLY_OVERHEAD}-byte reply exceeds max_frame_size (at most ${Math.floor((ctx.maxReplyPayload - TABLE_READ_REPLY_OVERHEAD) / 8)} entries per read)`);
+    }
     const index = checkMapped(table, req.index, req.count);
-    const data = new Uint8Array(req.count * 8);
-    table.readLE(index, req.count, data, 0);
-    return { data };
+    const { reply, data } = tableReadReply(req.count);
+    const done = new EncodedReply(reply, () => ({ data: new Uint8Array(data) }));
+    if (req.count <= TABLE_READ_SLICE_ENTRIES) {
+      table.readLE(index, req.count, data, 0);
+      return done;
+    }
+    return inSlices((function* read() {
+      for (let at = 0; at < req.count; at += TABLE_READ_SLICE_ENTRIES) {
+        const n = Math.min(TABLE_READ_SLICE_ENTRIES, req.count - at);
+        table.readLE(index + at, n, data, at * 8);
+        if (at + n < req.count) yield;
+      }
+      return done;
+    })());
   },
 
   TCE_TABLE_WRITE: (ctx, req) => {

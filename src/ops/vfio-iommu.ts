@@ -1,11 +1,16 @@
 /** sPAPR TCE IOMMU ops: the ioctls a container passes to its backend. */
 import { Container } from '../vfio/container.js';
 import type { SpaprTceBackend } from '../vfio/spapr-tce.js';
-import type { HandlerMap, OpContext } from './context.js';
+import { inSlices, type HandlerMap, type OpContext } from './context.js';
 
 /** The backend of the container behind `fd`: EBADF/ENOTTY from the handle, EINVAL no backend. */
 function backend(ctx: OpContext, fd: number, op: string): SpaprTceBackend {
   return ctx.handles.get(fd, Container).backendFor(op);
+}
+
+function* thenReply<R>(slices: Generator<void, void, void>, reply: R): Generator<void, R, void> {
+  yield* slices;
+  return reply;
 }
 
 export const vfioIommuHandlers: HandlerMap = {
@@ -21,18 +26,22 @@ export const vfioIommuHandlers: HandlerMap = {
     return {};
   },
 
-  VFIO_IOMMU_MAP_DMA: (ctx, req) => ({
-    ret: backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').map(ctx.mm, {
+  // Millions of entries are written in slices (see Deferred): checks and the ioctl's value now,
+  // entries over later turns.
+  VFIO_IOMMU_MAP_DMA: (ctx, req) => {
+    const { ret, slices } = backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').mapInSlices(ctx.mm, {
       flags: req.flags ?? 0,
       vaddr: req.vaddr,
       iova: req.iova,
       size: req.size,
-    }),
-  }),
+    });
+    return slices === undefined ? { ret } : inSlices(thenReply(slices, { ret }));
+  },
 
-  VFIO_IOMMU_UNMAP_DMA: (ctx, req) => ({
-    ret: backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmap(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size }),
-  }),
+  VFIO_IOMMU_UNMAP_DMA: (ctx, req) => {
+    const { ret, slices } = backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmapInSlices(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size });
+    return slices === undefined ? { ret } : inSlices(thenReply(slices, { ret }));
+  },
 
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY: (ctx, req) => {
     backend(ctx, req.fd, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY').registerMemory(ctx.mm, {

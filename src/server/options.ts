@@ -41,10 +41,10 @@ export function parseListenAddress(value: string, what: 'tcp' | 'ws'): HostPort 
 const UNITS: Record<string, bigint> = { '': 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n };
 
 /** Bytes with an optional K/M/G/T (binary) suffix, or `unlimited` (→ null). */
-export function parseMemlock(value: string): bigint | null {
+export function parseMemlock(value: string, what = 'memlock-limit'): bigint | null {
   const v = value.trim().toLowerCase();
   if (v === 'unlimited' || v === 'infinity') return null;
   const m = /^(\d+)\s*([kmgt]?)(i?b)?$/.exec(v);
-  if (m === null) throw new Error(`--memlock-limit: expected bytes (e.g. 16G, 1048576) or "unlimited", got ${JSON.stringify(value)}`);
+  if (m === null) throw new Error(`--${what}: expected bytes (e.g. 16G, 1048576) or "unlimited", got ${JSON.stringify(value)}`);
   return BigInt(m[1]!) * UNITS[m[2]!]!;
 }

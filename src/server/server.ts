@@ -13,6 +13,7 @@ import { createSystem, type System } from '../ops/context.js';
 import { Dispatcher } from '../ops/dispatch.js';
 import { HANDLERS } from '../ops/index.js';
 import { boundPathOfFd, listenUnix, ListenError } from './listen-unix.js';
+import { DEFAULT_SCHEDULER, Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Session, type SessionLimits } from './session.js';
 import { StreamTransport } from './transport-stream.js';
 import type { Transport, TransportKind } from './transport.js';
@@ -45,6 +46,9 @@ export interface ServerOptions {
   /** Per-connection RLIMIT_MEMLOCK in bytes; null = unlimited. */
   memlockLimit: bigint | null;
   limits?: Partial<SessionLimits>;
+  /** Server-wide limits (see DEFAULT_SERVER_LIMITS). */
+  serverLimits?: Partial<ServerLimits>;
+  scheduler?: Partial<SchedulerOptions>;
   logger?: Logger;
 }
 
@@ -53,6 +57,32 @@ export const DEFAULT_LIMITS: SessionLimits = {
   maxInflight: 1024,
   writeHighWater: 1024 * 1024,
   replyBatch: 32,
+  preVersionFrameSize: 4096,
+  inputHighWater: 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+};
+
+/** Limits across all connections. */
+export interface ServerLimits {
+  /** Connections at once; one more is accepted and closed at once. */
+  maxConnections: number;
+  /** Connections that have not completed VERSION at once; one more is closed at once. */
+  maxUnauthenticated: number;
+  /** Locked memory of all clients together, in bytes; null = unlimited. ENOMEM beyond. */
+  maxMemory: bigint | null;
+  /** Handles one connection may hold at once (RLIMIT_NOFILE); EMFILE beyond. */
+  maxHandles: number;
+}
+
+/**
+ * Sized for the reference machine (24 GiB, 2 cores): the accounted memory of every client together
+ * stays well below RAM (table memory is at most what is accounted), a few hundred connections.
+ */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  maxConnections: 256,
+  maxUnauthenticated: 32,
+  maxMemory: 8n << 30n,
+  maxHandles: 1024,
 };
 
 export interface ServerAddresses {
@@ -65,6 +95,8 @@ export class VphbServer {
   readonly system: System;
   readonly log: Logger;
   readonly limits: SessionLimits;
+  readonly serverLimits: ServerLimits;
+  readonly scheduler: Scheduler;
   readonly addresses: ServerAddresses = {};
   readonly sessions = new Set<Session>();
   readonly #dispatcher = new Dispatcher(HANDLERS);
@@ -76,12 +108,23 @@ export class VphbServer {
   #wss: WebSocketServer | undefined;
   #closing = false;
   #inherited = false;
+  readonly #idleWaiters: (() => void)[] = [];
+  #unauthenticated = 0;
+  /** Connections refused because a limit was reached, by limit. */
+  readonly refused = { connections: 0, unauthenticated: 0 };
 
   private constructor(opts: ServerOptions) {
     this.#opts = opts;
     this.log = opts.logger ?? pino({ name: SERVER_NAME });
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.system = createSystem({ topology: opts.topology, profile: opts.profile });
+    this.serverLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.serverLimits };
+    this.scheduler = new Scheduler({ ...DEFAULT_SCHEDULER, ...opts.scheduler });
+    this.system = createSystem({ topology: opts.topology, profile: opts.profile, maxMemory: this.serverLimits.maxMemory });
+  }
+
+  /** Connections that have not completed VERSION. */
+  get unauthenticated(): number {
+    return this.#unauthenticated;
   }
 
   static async start(opts: ServerOptions): Promise<VphbServer> {
@@ -139,7 +182,7 @@ export class VphbServer {
         }
         wss.handleUpgrade(req, socket, head, (ws) => {
           const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-          const t = new WsTransport(ws, peer);
+          const t = new WsTransport(ws, peer, this.limits.preVersionFrameSize);
           this.#startSession(t, (h) => t.attach(h));
         });
       });
@@ -148,7 +191,7 @@ export class VphbServer {
   }
 
   #acceptStream(socket: Socket, kind: TransportKind): void {
-    const t = new StreamTransport(socket, kind, this.limits.maxFrameSize);
+    const t = new StreamTransport(socket, kind, this.limits.preVersionFrameSize);
     this.#startSession(t, (h) => t.attach(h));
   }
 
@@ -157,15 +200,38 @@ export class VphbServer {
       t.destroy();
       return;
     }
+    // Over a limit, the connection is closed before anything is read from it (the peer sees
+    // the connection close at once, as from a server whose accept backlog overflowed).
+    const { maxConnections, maxUnauthenticated, maxHandles } = this.serverLimits;
+    if (this.sessions.size >= maxConnections || this.#unauthenticated >= maxUnauthenticated) {
+      const which = this.sessions.size >= maxConnections ? 'connections' : 'unauthenticated';
+      this.refused[which]++;
+      this.log.warn({ transport: t.kind, peer: t.peer, connections: this.sessions.size, unauthenticated: this.#unauthenticated },
+        which === 'connections' ? `--max-connections ${maxConnections} reached: connection refused` : `--max-unauthenticated ${maxUnauthenticated} reached: connection refused`);
+      t.destroy();
+      return;
+    }
     const id = this.#nextSession++;
     const log = this.log.child({ conn: id, transport: t.kind, peer: t.peer });
+    this.#unauthenticated++;
+    let authenticated = false;
     const session = new Session(t, this.system, this.#dispatcher, log, {
       id,
       limits: this.limits,
       token: t.kind === 'unix' ? null : (this.#opts.token ?? null),
       serverName: SERVER_STRING,
       memlockLimit: this.#opts.memlockLimit,
-    }, (s) => this.sessions.delete(s));
+      maxHandles,
+      scheduler: this.scheduler,
+      onOpen: () => {
+        authenticated = true;
+        this.#unauthenticated--;
+      },
+    }, (s) => {
+      if (!authenticated) this.#unauthenticated--;
+      this.sessions.delete(s);
+      if (this.sessions.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    });
     this.sessions.add(session);
     log.info('connected');
     attach(session);
@@ -185,6 +251,8 @@ export class VphbServer {
     closeServer(this.#http);
     this.#http?.closeAllConnections();
     for (const s of this.sessions) s.destroy();
+    // Sessions release what they held once an op running in slices has finished.
+    if (this.sessions.size > 0) closing.push(new Promise((r) => this.#idleWaiters.push(r)));
     await Promise.all(closing);
     if (this.addresses.unix !== undefined && !this.#inherited) {
       try {

@@ -5,6 +5,8 @@ import { HEADER_SIZE, encodeHeader, writeHeader } from '../wire/header.js';
 import type { FrameHandler, OutFrame, Transport, TransportKind } from './transport.js';
 
 const COALESCE_LIMIT = 64 * 1024;
+/** After end(), how long a peer that reads nothing may keep the socket before it is destroyed. */
+const END_LINGER_MS = 5000;
 
 export class StreamTransport implements Transport {
   readonly kind: TransportKind;
@@ -15,6 +17,7 @@ export class StreamTransport implements Transport {
   #paused = false;
   #flushWaiters: (() => void)[] = [];
 
+  /** `maxFrameSize` is the limit until setMaxFrameSize (the session starts with the handshake's). */
   constructor(socket: Socket, kind: TransportKind, maxFrameSize: number) {
     this.kind = kind;
     this.#socket = socket;
@@ -41,20 +44,20 @@ export class StreamTransport implements Transport {
     socket.on('error', () => {
       /* reported through 'close' */
     });
-    socket.on('end', () => {
-      // The peer finished writing: answer what it sent, then close our side.
-      handler.onBatchEnd();
-      if (!this.#paused) socket.end();
-    });
+    socket.on('end', () => handler.onPeerEnd());
     socket.on('close', () => {
       const { truncated, pendingBytes } = this.#decoder.end();
       handler.onClose(truncated ? pendingBytes : 0);
     });
   }
 
+  setMaxFrameSize(bytes: number): void {
+    this.#decoder.setMaxFrameSize(bytes);
+  }
+
   send(frames: readonly OutFrame[], bytes: number, onFlushed: () => void): void {
     const socket = this.#socket;
-    if (socket.destroyed) {
+    if (socket.destroyed || !socket.writable) {
       onFlushed();
       return;
     }
@@ -114,16 +117,17 @@ export class StreamTransport implements Transport {
     if (!this.#paused) return;
     this.#paused = false;
     this.#decoder.resume();
-    this.#handler?.onBatchEnd();
-    if (!this.#paused) {
-      if (this.#socket.readableEnded) this.#socket.end();
-      else this.#socket.resume();
-    }
+    if (!this.#paused) this.#socket.resume();
   }
 
+  /** Writes what was sent, then closes; a peer that does not take it is dropped after a while. */
   end(): void {
     this.#decoder.pause();
-    this.#socket.end();
+    const socket = this.#socket;
+    socket.pause(); // nothing more is read: a peer still sending cannot grow the retained input
+    if (socket.destroyed) return;
+    socket.end(() => socket.destroy());
+    setTimeout(() => socket.destroy(), END_LINGER_MS).unref();
   }
 
   destroy(): void {

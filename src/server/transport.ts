@@ -26,13 +26,19 @@ export interface Transport {
   /** Stop / restart delivering frames (and reading from the peer). */
   pause(): void;
   resume(): void;
+  /** Largest frame delivered from now on; a larger one goes to onOversize (stream) or closes (ws). */
+  setMaxFrameSize(bytes: number): void;
   /** Flush what was sent, then close. */
   end(): void;
   /** Close now, dropping anything unsent. */
   destroy(): void;
 }
 
-/** Callbacks a transport drives; implemented by Session. */
+/**
+ * Callbacks a transport drives; implemented by Session. They only queue: none executes a command
+ * or writes to the transport, so a transport may call them from anywhere (even from inside its
+ * own send or resume).
+ */
 export interface FrameHandler {
   onFrame(header: FrameHeader, payload: Uint8Array): void;
   onOversize(header: FrameHeader): void;
@@ -40,5 +46,7 @@ export interface FrameHandler {
   onFatal(reason: string): void;
   /** A batch of incoming data has been processed: a good moment to flush replies. */
   onBatchEnd(): void;
+  /** The peer finished writing (stream half-close): answer what it sent, then end. */
+  onPeerEnd(): void;
   onClose(truncatedBytes: number): void;
 }

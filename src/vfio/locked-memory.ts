@@ -4,6 +4,7 @@
  * One per client connection.
  */
 import { fail } from '../wire/errno.js';
+import type { MemoryPool } from './memory-pool.js';
 import { PreregRegistry } from './prereg.js';
 
 export class Mm {
@@ -14,8 +15,11 @@ export class Mm {
   /** Preregistered memory of this mm (VFIO v2), shared by its containers. */
   readonly prereg: PreregRegistry;
   #locked = 0;
+  /** The server-wide cap shared with the other clients, if any. */
+  readonly #pool: MemoryPool | undefined;
 
-  constructor(limitBytes: bigint | null, pageShift: number) {
+  constructor(limitBytes: bigint | null, pageShift: number, pool?: MemoryPool) {
+    this.#pool = pool;
     if (limitBytes !== null && limitBytes < 0n) throw fail('EINVAL', `memlock limit ${limitBytes} is negative`);
     this.limitBytes = limitBytes;
     this.pageShift = pageShift;
@@ -53,11 +57,15 @@ export class Mm {
         `locked memory limit: ${what} needs ${pages} pages, ${this.#locked} of ${limit} already locked`,
       );
     }
+    this.#pool?.check(pages, what);
+    this.#pool?.add(pages);
     this.#locked += pages;
   }
 
   /** Unlocks `pages` host pages (never below zero). */
   uncharge(pages: number): void {
-    this.#locked = Math.max(0, this.#locked - pages);
+    const refund = Math.min(this.#locked, Math.max(0, pages));
+    this.#pool?.remove(refund);
+    this.#locked -= refund;
   }
 }

@@ -32,9 +32,17 @@ import { holdAt, preregSegments, type PreregHold, type PreregSegment } from './p
 import { PreregLinks, type PreregLink } from './prereg-links.js';
 import { quirksOf, type Quirks } from './profile.js';
 
+
+/** A call whose entry loop may run in slices: its return value now, its remaining work as steps. */
+export interface SlicedCall {
+  readonly ret: number;
+  readonly slices: Generator<void, void, void> | undefined;
+}
 export { MAX_WINDOWS, type WindowInfo } from './dma-windows.js';
 
 const TWO32 = 2 ** 32;
+/** Entries one slice of a sliced MAP/UNMAP writes (well under a millisecond). */
+export const SLICE_ENTRIES = 4096;
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 export interface SpaprTceInfo {
@@ -91,6 +99,8 @@ export class SpaprTceBackend {
   #enabled = false;
   #enableCharge = 0;
   #mm: Mm | undefined;
+  /** While a call runs in slices: its entry loops, collected to run after the checks. */
+  #slices: Generator<void, void, void>[] | undefined;
 
   /**
    * VFIO_CHECK_EXTENSION as this backend answers it, with or without a container: SPAPR_TCE (2),
@@ -316,6 +326,37 @@ export class SpaprTceBackend {
     });
   }
 
+  /**
+   * map() or unmap() with its entry loop in slices: every check (and failure) happens now and
+   * `ret` is the ioctl's value; `slices`, if any, writes the entries, SLICE_ENTRIES per step.
+   * Undefined slices when the call was small enough to be done at once.
+   */
+  mapInSlices(mm: Mm, req: MapRequest): SlicedCall {
+    return this.#collectSlices(() => this.map(mm, req));
+  }
+
+  unmapInSlices(mm: Mm, req: UnmapRequest): SlicedCall {
+    return this.#collectSlices(() => this.unmap(mm, req));
+  }
+
+  #collectSlices(call: () => number): SlicedCall {
+    const slices: Generator<void, void, void>[] = [];
+    this.#slices = slices;
+    let ret: number;
+    try {
+      ret = call();
+    } finally {
+      this.#slices = undefined;
+    }
+    if (slices.length === 0) return { ret, slices: undefined };
+    return {
+      ret,
+      slices: (function* run() {
+        for (const s of slices) yield* s;
+      })(),
+    };
+  }
+
   /** VFIO_IOMMU_UNMAP_DMA: clears the TCEs of [iova, iova+size). Returns the ioctl's value, as map(). */
   unmap(mm: Mm, req: UnmapRequest): number {
     this.#checkMm(mm);
@@ -331,7 +372,9 @@ export class SpaprTceBackend {
       }
       const range = this.#range(slot, table, req.iova, req.size);
       if (range === 1) return 1;
-      if (range.pages > 0) this.#clear(table, range.index, range.pages);
+      const { index, pages } = range;
+      if (pages > SLICE_ENTRIES && this.#slices !== undefined) this.#slices.push(this.#clearSteps(table, index, pages));
+      else if (pages > 0) this.#clear(table, index, pages);
       return 0;
     });
   }
@@ -525,6 +568,10 @@ export class SpaprTceBackend {
 
   /** Writes `pages` TCEs mapping consecutive pages from `vaddr`, replacing what was there. */
   #write(table: TceTable, index: number, vaddr: number, pages: number, perms: number, segments: PreregSegment[] | undefined): void {
+    if (pages > SLICE_ENTRIES && this.#slices !== undefined) {
+      this.#slices.push(this.#writeSteps(table, index, vaddr, pages, perms, segments));
+      return;
+    }
     const pageSize = 2 ** table.pageShift;
     this.#clear(table, index, pages);
     let addr = vaddr;
@@ -538,10 +585,38 @@ export class SpaprTceBackend {
     }
   }
 
+  /** #write in slices of SLICE_ENTRIES (each slice clears, then writes its part). */
+  *#writeSteps(table: TceTable, index: number, vaddr: number, pages: number, perms: number, segments: PreregSegment[] | undefined): Generator<void, void, void> {
+    const pageSize = 2 ** table.pageShift;
+    for (let done = 0; done < pages; done += SLICE_ENTRIES) {
+      const n = Math.min(SLICE_ENTRIES, pages - done);
+      this.#clear(table, index + done, n);
+      let addr = vaddr + done * pageSize;
+      for (let i = done; i < done + n; i++) {
+        const lo = addr % TWO32;
+        table.setParts(index + i, lo + perms, (addr - lo) / TWO32);
+        addr += pageSize;
+      }
+      if (done + n < pages) yield;
+    }
+    if (segments !== undefined) {
+      for (const s of segments) s.hold.countMapped(s.pages);
+    }
+  }
+
+  /** #clear in slices of SLICE_ENTRIES. */
+  *#clearSteps(table: TceTable, index: number, count: number): Generator<void, void, void> {
+    for (let done = 0; done < count; done += SLICE_ENTRIES) {
+      this.#clear(table, index + done, Math.min(SLICE_ENTRIES, count - done));
+      if (done + SLICE_ENTRIES < count) yield;
+    }
+  }
+
   /** Zeroes entries, dropping the preregistered-memory references of those that were mapped. */
   #clear(table: TceTable, index: number, count: number): void {
     const holds = this.v2 ? this.preregHolds : [];
-    if (holds.length === 0) {
+    // No TCE points into preregistered memory: nothing to drop, a plain clear (no visit) does.
+    if (holds.length === 0 || holds.every((h) => h.region.mapped === 0)) {
       table.clear(index, count);
       return;
     }

@@ -20,6 +20,7 @@ export const ERRNO = {
   EEXIST: 17,
   ENODEV: 19,
   EINVAL: 22,
+  EMFILE: 24,
   ENOTTY: 25,
   ENOSPC: 28,
   ERANGE: 34,

@@ -38,7 +38,7 @@ const EMPTY = new Uint8Array(0);
 
 export class FrameDecoder {
   readonly #sink: FrameSink;
-  readonly #maxFrameSize: number;
+  #maxFrameSize: number;
   /** Received, not yet consumed bytes: views of the pushed chunks, oldest first. */
   #chunks: Uint8Array[] = [];
   /** Total bytes in `#chunks`. */
@@ -61,6 +61,12 @@ export class FrameDecoder {
     }
     this.#sink = sink;
     this.#maxFrameSize = opts.maxFrameSize;
+  }
+
+  /** Changes the limit for the frames whose header has not been read yet. */
+  setMaxFrameSize(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < HEADER_SIZE) throw new RangeError(`maxFrameSize must be an integer >= ${HEADER_SIZE}`);
+    this.#maxFrameSize = bytes;
   }
 
   get paused(): boolean {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Client } from '../../clients/ts/index.js';
 import { DEFAULT_TOPOLOGY, type TopologySpec } from '../../src/hw/topology.js';
-import { VphbServer, type HostPort } from '../../src/server/server.js';
+import { VphbServer, type HostPort, type ServerLimits } from '../../src/server/server.js';
 import type { SessionLimits } from '../../src/server/session.js';
 
 export interface TestServerOptions {
@@ -16,6 +16,7 @@ export interface TestServerOptions {
   token?: string;
   limits?: Partial<SessionLimits>;
   profile?: 'linux' | 'strict';
+  serverLimits?: Partial<ServerLimits>;
 }
 
 export interface TestServer {
@@ -44,6 +45,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     token: opts.tcp === true || opts.ws === true ? token : undefined,
     memlockLimit: opts.memlockLimit === undefined ? 16n << 30n : opts.memlockLimit,
     limits: opts.limits ?? {},
+    serverLimits: opts.serverLimits ?? {},
     logger: pino({ level: process.env.VPHB_TEST_LOG ?? 'silent' }),
   });
   const clients = new Set<Client>();

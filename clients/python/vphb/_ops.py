@@ -22,6 +22,7 @@ ERRNOS: dict[str, int] = {
     "EEXIST": 17,
     "ENODEV": 19,
     "EINVAL": 22,
+    "EMFILE": 24,
     "ENOTTY": 25,
     "ENOSPC": 28,
     "ERANGE": 34,
