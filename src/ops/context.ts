@@ -117,7 +117,9 @@ export function* releaseInSlices(ctx: OpContext): Generator<void, void, void> {
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */
 export function destroyOpContext(ctx: OpContext): unknown[] {
   ctx.system.connections.delete(ctx.connection);
-  return ctx.handles.closeAll().errors;
+  const { errors } = ctx.handles.closeAll();
+  ctx.mm.exit();
+  return errors;
 }
 
 /**

@@ -62,6 +62,19 @@ export class Mm {
     this.#locked += pages;
   }
 
+  /**
+   * The process is gone (its connection closed): whatever is still locked goes with its mm, as
+   * the kernel drops locked_vm with the mm — charges the kernel leaks while the process lives
+   * (K4) and regions left pinned by an UNREGISTER of mapped memory (K9) included. Returns the
+   * pages that were still locked.
+   */
+  exit(): number {
+    const left = this.#locked;
+    this.#pool?.remove(left);
+    this.#locked = 0;
+    return left;
+  }
+
   /** Unlocks `pages` host pages (never below zero). */
   uncharge(pages: number): void {
     const refund = Math.min(this.#locked, Math.max(0, pages));
