@@ -4,4 +4,6 @@ export { OpMethods } from './methods.generated.js';
 export { defaultSocketPath, parseTarget, type TransportKind } from './transport.js';
 export { ERRNO, VphbError, errnoName, isVphbError, type ErrnoName } from '../../src/wire/errno.js';
 export type { MsgpackOpName, OpName, Replies, Requests } from '../../src/wire/ops.generated.js';
-export type { Capabilities, DdwInfo, GroupInfo, OpInfo, PhbInfo, RangeInfo } from '../../src/wire/structs.js';
+export type {
+  Capabilities, DdwInfo, GroupInfo, IovaRange, OpInfo, PhbInfo, RangeInfo, ResvRegionInfo, SmmuInfo, Type1Migration,
+} from '../../src/wire/structs.js';

@@ -55,6 +55,40 @@ function phbInfo(x: unknown, path: string): Obj {
   if ('window_starts' in m) m['window_starts'] = arrayOf(m['window_starts'], `${path}.window_starts`, toU64);
   for (const k of ['dma32_window', 'mmio32', 'msi']) if (k in m) m[k] = range(m[k], `${path}.${k}`);
   for (const k of ['index', 'max_levels', 'max_dynamic_windows']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
+  if ('smmu' in m) m['smmu'] = smmuInfo(m['smmu'], `${path}.smmu`);
+  return m;
+}
+
+function resvRegion(x: unknown, path: string): Obj {
+  return range(x, path);
+}
+
+function smmuInfo(x: unknown, path: string): Obj {
+  const m = { ...mapOf(x, path) };
+  if ('sw_msi' in m) m['sw_msi'] = range(m['sw_msi'], `${path}.sw_msi`);
+  if ('reserved_regions' in m) m['reserved_regions'] = arrayOf(m['reserved_regions'], `${path}.reserved_regions`, resvRegion);
+  if ('doorbells' in m) m['doorbells'] = arrayOf(m['doorbells'], `${path}.doorbells`, toU64);
+  for (const k of ['iova_bits', 'dma_entry_limit']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
+  if ('groups' in m) {
+    m['groups'] = arrayOf(m['groups'], `${path}.groups`, (g, p) => {
+      const o = { ...mapOf(g, p) };
+      if ('reserved_regions' in o) o['reserved_regions'] = arrayOf(o['reserved_regions'], `${p}.reserved_regions`, resvRegion);
+      if ('doorbell' in o) o['doorbell'] = toU64(o['doorbell'], `${p}.doorbell`);
+      return o;
+    });
+  }
+  return m;
+}
+
+function iovaRange(x: unknown, path: string): Obj {
+  const m = mapOf(x, path);
+  return { ...m, start: toU64(m['start'], `${path}.start`), end: toU64(m['end'], `${path}.end`) };
+}
+
+function type1Migration(x: unknown, path: string): Obj {
+  const m = { ...mapOf(x, path) };
+  if ('flags' in m) m['flags'] = u32(m['flags'], `${path}.flags`);
+  for (const k of ['pgsize_bitmap', 'max_dirty_bitmap_size']) if (k in m) m[k] = toU64(m[k], `${path}.${k}`);
   return m;
 }
 
@@ -88,6 +122,8 @@ function field(type: FieldType, x: unknown, path: string): unknown {
     case 'Capabilities': return capabilities(x, path);
     case 'DdwInfo': return ddwInfo(x, path);
     case 'PhbInfo[]': return arrayOf(x, path, phbInfo);
+    case 'IovaRange[]': return arrayOf(x, path, iovaRange);
+    case 'Type1Migration': return type1Migration(x, path);
     default: throw bad(path, `a known type (${String(type)})`, x);
   }
 }

@@ -7,6 +7,7 @@
 import { fail, type ErrnoName } from '../wire/errno.js';
 import { Device } from './device.js';
 import type { Phb } from './phb.js';
+import type { SmmuDomain } from './smmu-domain.js';
 import type { TceTable } from './tce-table.js';
 import type { PeSpec } from './topology.js';
 
@@ -45,6 +46,9 @@ export class Pe {
    * take ownership of it (attaching its group to a backend fails with EBUSY).
    */
   hostDmaActive = false;
+
+  /** smmu PHBs: the IOMMU domain this PE translates through (set by the type1 backend), if any. */
+  smmuDomain: SmmuDomain | undefined = undefined;
 
   constructor(phb: Phb, spec: PeSpec) {
     this.phb = phb;
@@ -103,6 +107,11 @@ export class Pe {
    * the memory address reached, or EFAULT (counted as a fault of the PE) naming why not.
    */
   translate(iova: bigint, access: DmaAccess): Translation {
+    if (this.phb.spec.kind === 'smmu') {
+      const t = this.smmuDomain?.translate(iova, access) ?? `iova 0x${iova.toString(16)}: group ${this.group} is not attached to an IOMMU domain (DMA blocked)`;
+      if (typeof t === 'string') throw this.#fault(t);
+      return t;
+    }
     const reserved = this.phb.reservedRangeAt(iova);
     if (reserved !== undefined) {
       throw this.#fault(`iova 0x${iova.toString(16)} decodes as ${reserved}, not DMA`);

@@ -4,6 +4,7 @@
  * `--config`; `parseTopology` validates a JSON config and names the first bad key it finds.
  */
 import { VphbError } from '../wire/errno.js';
+import { parseSmmuPhb, smmuPhb, type SmmuSpec } from './smmu-spec.js';
 
 /** Table programming family: groups of different families cannot share a container (EPERM). */
 export type TableOps = 'ioda2' | 'ioda1';
@@ -25,7 +26,8 @@ export interface PeSpec {
 export interface PhbSpec {
   index: number;
   name: string;
-  kind: 'spapr';
+  /** `spapr`: TCE windows (the fields below); `smmu`: a type1 IOVA space described by `smmu`. */
+  kind: 'spapr' | 'smmu';
   model: string;
   tableOps: TableOps;
   /** IOMMU page shifts the PHB supports (VFIO ddw.pgsizes is the bitmap of 1<<shift). */
@@ -45,6 +47,8 @@ export interface PhbSpec {
   /** Largest single level a TCE table may allocate (bigger levels fail with ENOMEM, as alloc_pages does). */
   maxLevelBytes: number;
   pes: PeSpec[];
+  /** Kind `smmu` only: the SMMU's page sizes, IOVA width, reserved regions and ITS doorbells. */
+  smmu?: SmmuSpec;
 }
 
 export interface TopologySpec {
@@ -101,6 +105,11 @@ export const DEFAULT_TOPOLOGY: TopologySpec = {
       { pe: 1, group: 5, devices: ['0001:01:00.0'] },
       { pe: 2, group: 6, devices: ['0001:02:00.0'] },
     ]),
+    // An ARM SMMUv3-style bridge for VFIO type1: group 8 also reports a firmware reserved range.
+    smmuPhb(2, 'smmu0', 'SMMUv3', [
+      { pe: 1, group: 7, devices: ['0002:01:00.0'] },
+      { pe: 2, group: 8, devices: ['0002:02:00.0'], reserved: [{ start: 0x4000_0000n, size: 0x10_0000n, type: 'reserved' }] },
+    ]),
   ],
 };
 
@@ -154,9 +163,10 @@ const PHB_KEYS = [
 
 function parsePhb(v: Json, index: number, path: string): PhbSpec {
   const o = obj(v, path);
+  if (o.kind === 'smmu') return parseSmmuPhb(o, index, path);
   onlyKeys(o, path, PHB_KEYS);
   const kind = o.kind ?? 'spapr';
-  if (kind !== 'spapr') bad(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr")`);
+  if (kind !== 'spapr') bad(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr", "smmu")`);
   const model = o.model ?? 'POWER9';
   if (typeof model !== 'string' || !(model in PHB_MODELS)) {
     bad(`${path}.model`, `must be one of ${Object.keys(PHB_MODELS).join(', ')}`);

@@ -1,6 +1,7 @@
 /** PING, TOPOLOGY and CLOSE: the ops every connection has regardless of the emulated hardware. */
 import type { PhbSpec } from '../hw/topology.js';
 import type { PhbInfo } from '../wire/structs.js';
+import { smmuInfo } from './smmu-info.js';
 import type { HandlerMap } from './context.js';
 
 export function phbInfo(phb: PhbSpec): PhbInfo {
@@ -17,6 +18,7 @@ export function phbInfo(phb: PhbSpec): PhbInfo {
     mmio32: { ...phb.mmio32 },
     msi: { ...phb.msi },
     groups: phb.pes.map((pe) => ({ group: pe.group, pe: pe.pe, devices: [...pe.devices] })),
+    ...(phb.smmu === undefined ? {} : { smmu: smmuInfo(phb) }),
   };
 }
 

@@ -3,9 +3,11 @@ import type { HandlerMap } from './context.js';
 import { vfioContainerHandlers } from './vfio-container.js';
 import { vfioGroupHandlers } from './vfio-group.js';
 import { vfioIommuHandlers } from './vfio-iommu.js';
+import { vfioType1Handlers } from './vfio-type1.js';
 
 export const vfioHandlers: HandlerMap = {
   ...vfioContainerHandlers,
   ...vfioGroupHandlers,
   ...vfioIommuHandlers,
+  ...vfioType1Handlers,
 };

@@ -2,6 +2,7 @@
 import { Container } from '../vfio/container.js';
 import type { SpaprTceBackend } from '../vfio/spapr-tce.js';
 import type { HandlerMap, OpContext } from './context.js';
+import { type1MapDma, type1UnmapDma } from './vfio-type1.js';
 
 /** The backend of the container behind `fd`: EBADF/ENOTTY from the handle, EINVAL no backend. */
 function backend(ctx: OpContext, fd: number, op: string): SpaprTceBackend {
@@ -22,6 +23,8 @@ export const vfioIommuHandlers: HandlerMap = {
   },
 
   VFIO_IOMMU_MAP_DMA: (ctx, req) => {
+    const t1 = ctx.handles.get(req.fd, Container).type1;
+    if (t1 !== undefined) return type1MapDma(ctx, t1, req);
     backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').map(ctx.mm, {
       flags: req.flags ?? 0,
       vaddr: req.vaddr,
@@ -32,6 +35,8 @@ export const vfioIommuHandlers: HandlerMap = {
   },
 
   VFIO_IOMMU_UNMAP_DMA: (ctx, req) => {
+    const t1 = ctx.handles.get(req.fd, Container).type1;
+    if (t1 !== undefined) return type1UnmapDma(t1, req);
     backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmap(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size });
     return {};
   },
