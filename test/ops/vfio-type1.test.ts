@@ -1,0 +1,155 @@
+/**
+ * The type1 ops through the real handlers: GET_INFO's structured capability chain, MAP/UNMAP
+ * routed by backend (UNMAP replies `size`), DIRTY_PAGES, ENOTTY across backends, IOMMU_TRANSLATE
+ * on smmu groups, TOPOLOGY's smmu field, and a dying connection releasing everything.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
+import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
+import { errno } from '../helpers/errors.js';
+import { call } from '../helpers/handlers.js';
+
+const MiB = 1n << 20n;
+const PAGE = 0x1_0000n;
+
+let system: System;
+const contexts: OpContext[] = [];
+function connect(memlockLimit: bigint | null = 1n << 32n): OpContext {
+  system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
+  const ctx = createOpContext(system, contexts.length + 1, { memlockLimit });
+  contexts.push(ctx);
+  return ctx;
+}
+afterEach(() => {
+  for (const c of contexts.splice(0)) destroyOpContext(c);
+});
+
+function type1Container(ctx: OpContext, groups: number[], type = 3): { fd: number; groups: number[] } {
+  const fd = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+  const gfds = groups.map((group) => {
+    const g = call(ctx, 'VFIO_GROUP_OPEN', { group }).fd;
+    call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container: fd });
+    return g;
+  });
+  expect(call(ctx, 'VFIO_CHECK_EXTENSION', { fd, extension: type }).ret).toBe(1);
+  call(ctx, 'VFIO_SET_IOMMU', { fd, type });
+  return { fd, groups: gfds };
+}
+
+describe('VFIO_IOMMU_GET_INFO', () => {
+  it('replies flags, iova_pgsizes and the IOVA_RANGE / MIGRATION / DMA_AVAIL capabilities as fields', () => {
+    const ctx = connect();
+    const { fd } = type1Container(ctx, [7, 8]);
+    expect(call(ctx, 'VFIO_IOMMU_GET_INFO', { fd })).toEqual({
+      flags: 3,
+      iova_pgsizes: PAGE | (2n * MiB) | (1n << 30n),
+      iova_ranges: [
+        { start: 0n, end: 0x7ff_ffffn },
+        { start: 0x810_0000n, end: 0x3fff_ffffn },
+        { start: 0x4010_0000n, end: (1n << 48n) - 1n },
+      ],
+      migration: { flags: 0, pgsize_bitmap: PAGE, max_dirty_bitmap_size: 1n << 28n },
+      dma_avail: 65535,
+    });
+  });
+
+  it('ENOTTY on a sPAPR container, EINVAL on an EMPTY one; the sPAPR ioctls are ENOTTY on a type1 container', () => {
+    const ctx = connect();
+    const empty = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_GET_INFO', { fd: empty }))).toBe('EINVAL');
+    const spapr = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+    const g = call(ctx, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
+    call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container: spapr });
+    call(ctx, 'VFIO_SET_IOMMU', { fd: spapr, type: 7 });
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_GET_INFO', { fd: spapr }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_DIRTY_PAGES', { fd: spapr, flags: 1 }))).toBe('ENOTTY');
+    const { fd } = type1Container(ctx, [7]);
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', { fd }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_ENABLE', { fd }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { fd, vaddr: 0n, size: PAGE }))).toBe('ENOTTY');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_GET_INFO', { fd: g }))).toBe('ENOTTY');
+  });
+});
+
+describe('MAP_DMA / UNMAP_DMA on a type1 container', () => {
+  it('map, translate through the group and device fds, unmap with the size in the reply', () => {
+    const ctx = connect();
+    const { fd, groups } = type1Container(ctx, [7]);
+    expect(call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0x7000_0000n, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({});
+    expect(call(ctx, 'IOMMU_TRANSLATE', { fd: groups[0]!, iova: 0x1000_0040n, access: 'write' })).toEqual({ addr: 0x7000_0040n, page_size: 2n * MiB });
+    const dev = call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: groups[0]!, name: '0002:01:00.0' }).fd;
+    expect(call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x1020_0000n, access: 'read' }).addr).toBe(0x7020_0000n);
+    expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x800_0000n, access: 'write' }))).toBe('EFAULT');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0x800_0000n, size: PAGE }))).toBe('EINVAL');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0x1000_0000n, size: PAGE }))).toBe('EEXIST');
+    expect(call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ size: 4n * MiB });
+    expect(call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ size: 0n });
+    expect(ctx.mm.lockedPages).toBe(0);
+  });
+
+  it('the locked-memory limit is the connection\'s: ENOMEM, nothing mapped', () => {
+    const ctx = connect(2n * MiB);
+    const { fd } = type1Container(ctx, [8]);
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 1, vaddr: 0n, iova: 0n, size: 4n * MiB }))).toBe('ENOMEM');
+    expect(call(ctx, 'VFIO_IOMMU_GET_INFO', { fd }).dma_avail).toBe(65535);
+    call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 1, vaddr: 0n, iova: 0n, size: 2n * MiB });
+    expect(ctx.mm.lockedBytes).toBe(2n * MiB);
+  });
+
+  it('DIRTY_PAGES: START, GET_BITMAP (all mapped pages dirty), UNMAP with GET_DIRTY_BITMAP; exactly one flag', () => {
+    const ctx = connect();
+    const { fd } = type1Container(ctx, [7]);
+    call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0n, size: 4n * PAGE });
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_DIRTY_PAGES', { fd, flags: 3 }))).toBe('EINVAL');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_DIRTY_PAGES', { fd, flags: 4 }))).toBe('EINVAL');
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, flags: 1, iova: 0n, size: 4n * PAGE, bitmap_pgsize: PAGE, bitmap_size: 8n }))).toBe('EINVAL');
+    expect(call(ctx, 'VFIO_IOMMU_DIRTY_PAGES', { fd, flags: 1 })).toEqual({});
+    const got = call(ctx, 'VFIO_IOMMU_DIRTY_PAGES', { fd, flags: 4, iova: 0n, size: 8n * PAGE, bitmap_pgsize: PAGE, bitmap_size: 8n });
+    expect([...got.bitmap!]).toEqual([0x0f, 0, 0, 0, 0, 0, 0, 0]);
+    const r = call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, flags: 1, iova: 0n, size: 4n * PAGE, bitmap_pgsize: PAGE, bitmap_size: 8n });
+    expect(r.size).toBe(4n * PAGE);
+    expect([...r.bitmap!]).toEqual([0x0f, 0, 0, 0, 0, 0, 0, 0]);
+    const v1 = type1Container(ctx, [8], 1).fd;
+    expect(errno(() => call(ctx, 'VFIO_IOMMU_DIRTY_PAGES', { fd: v1, flags: 1 }))).toBe('EACCES');
+  });
+});
+
+describe('TOPOLOGY and connection teardown', () => {
+  it('TOPOLOGY lists smmu0 with its IOVA width, SW_MSI window, doorbells and each group\'s reserved regions', () => {
+    const ctx = connect();
+    const smmu = call(ctx, 'TOPOLOGY', {}).phbs.find((p) => p.kind === 'smmu')!;
+    expect(smmu.name).toBe('smmu0');
+    expect(smmu.page_shifts).toEqual([12, 21, 30]);
+    expect(smmu.smmu).toEqual({
+      iova_bits: 48,
+      page_shifts: [12, 21, 30],
+      sw_msi: { start: 0x800_0000n, size: 0x10_0000n },
+      reserved_regions: [],
+      doorbells: [0x800_0005_0040n],
+      dma_entry_limit: 65535,
+      groups: [
+        { group: 7, reserved_regions: [{ start: 0x800_0000n, size: 0x10_0000n, type: 'sw-msi' }], doorbell: 0x800_0005_0040n },
+        {
+          group: 8,
+          reserved_regions: [{ start: 0x800_0000n, size: 0x10_0000n, type: 'sw-msi' }, { start: 0x4000_0000n, size: 0x10_0000n, type: 'reserved' }],
+          doorbell: 0x800_0005_0040n,
+        },
+      ],
+    });
+  });
+
+  it('a dying connection releases its type1 container: groups free, pages unlocked, another connection can take them', () => {
+    const a = connect();
+    const { fd } = type1Container(a, [7, 8]);
+    call(a, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0n, size: 8n * MiB });
+    const b = connect();
+    expect(errno(() => call(b, 'VFIO_GROUP_OPEN', { group: 7 }))).toBe('EBUSY');
+    destroyOpContext(a);
+    contexts.splice(contexts.indexOf(a), 1);
+    expect(a.mm.lockedPages).toBe(0);
+    expect(system.host.peOfGroup(7)!.smmuDomain).toBeUndefined();
+    expect(system.vfio.containers.size).toBe(0);
+    const again = type1Container(b, [7, 8], 1);
+    expect(call(b, 'VFIO_IOMMU_GET_INFO', { fd: again.fd }).dma_avail).toBe(65535);
+  });
+});
