@@ -11,6 +11,8 @@
  * being evaluated.
  */
 import { VphbError } from '../wire/errno.js';
+import { parseDeviceEntry } from './pci/device-config.js';
+import type { PciFunctionSpec } from './pci/spec.js';
 import type { BusRange, PeSpec, PhbSpec } from './topology.js';
 
 /**
@@ -66,6 +68,7 @@ export interface SmmuPeInput {
   pe: number;
   group: number;
   devices: string[];
+  functions?: PciFunctionSpec[];
   reserved?: ResvRegion[];
   its?: number;
 }
@@ -74,7 +77,12 @@ export interface SmmuPeInput {
 export function smmuPhb(index: number, name: string, model: string, pes: SmmuPeInput[]): PhbSpec {
   const preset = SMMU_MODELS[model]!;
   const swMsi = { start: MSI_IOVA_BASE, size: MSI_IOVA_LENGTH };
-  const peSpecs: PeSpec[] = pes.map((p) => ({ pe: p.pe, group: p.group, devices: [...p.devices] }));
+  const peSpecs: PeSpec[] = pes.map((p) => ({
+    pe: p.pe,
+    group: p.group,
+    devices: [...p.devices],
+    ...(p.functions === undefined ? {} : { functions: p.functions }),
+  }));
   return {
     index,
     name,
@@ -185,8 +193,6 @@ function region(v: Json, path: string, iovaBits: number): ResvRegion {
   return { ...r, type };
 }
 
-const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
-
 const SMMU_KEYS = [
   'name', 'kind', 'model', 'page_shifts', 'iova_bits', 'sw_msi', 'reserved_regions', 'its', 'dma_entry_limit', 'pes',
 ] as const;
@@ -229,14 +235,11 @@ function parseSmmuPe(v: Json, path: string, iovaBits: number, itsCount: number):
   onlyKeys(o, path, ['pe', 'group', 'devices', 'reserved_regions', 'its']);
   const pe = int(o.pe, `${path}.pe`, 0, 0xffff);
   const group = int(o.group, `${path}.group`, 0, 0x7fff_ffff);
-  const devices = array(o.devices, `${path}.devices`).map((d, i) => {
-    if (typeof d !== 'string' || !PCI_ADDR.test(d)) bad(`${path}.devices[${i}]`, 'must be a PCI address like "0000:01:00.0" (lower-case hex)');
-    return d;
-  });
-  if (devices.length === 0) bad(`${path}.devices`, 'must be a non-empty array');
+  const entries = array(o.devices, `${path}.devices`).map((d, i) => parseDeviceEntry(d, `${path}.devices[${i}]`));
+  if (entries.length === 0) bad(`${path}.devices`, 'must be a non-empty array');
   const reserved = o.reserved_regions === undefined
     ? []
     : array(o.reserved_regions, `${path}.reserved_regions`).map((r, i) => region(r, `${path}.reserved_regions[${i}]`, iovaBits));
   const its = o.its === undefined ? 0 : int(o.its, `${path}.its`, 0, itsCount - 1);
-  return { pe, group, devices, reserved, its };
+  return { pe, group, devices: entries.map((e) => e.address), functions: entries.map((e) => e.function), reserved, its };
 }

@@ -5,6 +5,8 @@
  */
 import { VphbError } from '../wire/errno.js';
 import { parseSmmuPhb, smmuPhb, type SmmuSpec } from './smmu-spec.js';
+import { parseDeviceEntry } from './pci/device-config.js';
+import type { PciFunctionSpec } from './pci/spec.js';
 
 /** Table programming family: groups of different families cannot share a container (EPERM). */
 export type TableOps = 'ioda2' | 'ioda1';
@@ -21,6 +23,8 @@ export interface PeSpec {
   group: number;
   /** PCI addresses `dddd:bb:dd.f`. */
   devices: string[];
+  /** The PCI function of each device, same order; absent entries get the default model (nvme). */
+  functions?: PciFunctionSpec[];
 }
 
 export interface PhbSpec {
@@ -154,8 +158,6 @@ function range(v: Json, path: string): BusRange {
   return { start: u64(o.start, `${path}.start`), size: u64(o.size, `${path}.size`) };
 }
 
-const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
-
 const PHB_KEYS = [
   'name', 'kind', 'model', 'page_shifts', 'max_levels', 'window_starts', 'max_dynamic_windows',
   'dma32_window', 'mmio32', 'msi', 'max_level_bytes', 'pes',
@@ -207,13 +209,8 @@ function parsePe(v: Json, path: string): PeSpec {
   const pe = int(o.pe, `${path}.pe`, 0, 0xffff);
   const group = int(o.group, `${path}.group`, 0, 0x7fff_ffff);
   if (!Array.isArray(o.devices) || o.devices.length === 0) bad(`${path}.devices`, 'must be a non-empty array');
-  const devices = o.devices.map((d, i) => {
-    if (typeof d !== 'string' || !PCI_ADDR.test(d)) {
-      bad(`${path}.devices[${i}]`, 'must be a PCI address like "0000:01:00.0" (lower-case hex)');
-    }
-    return d;
-  });
-  return { pe, group, devices };
+  const entries = o.devices.map((d, i) => parseDeviceEntry(d, `${path}.devices[${i}]`));
+  return { pe, group, devices: entries.map((e) => e.address), functions: entries.map((e) => e.function) };
 }
 
 /** Validates a parsed JSON topology config. Throws VphbError(EINVAL) naming the bad key. */

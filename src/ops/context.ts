@@ -7,7 +7,7 @@ import { Host } from '../hw/host.js';
 import type { TopologySpec } from '../hw/topology.js';
 import { Mm } from '../vfio/locked-memory.js';
 import { Vfio } from '../vfio/vfio.js';
-import type { MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
+import type { EventName, Events, MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
 import { HandleTable } from './handles.js';
 
 /** The model shared by all connections. */
@@ -17,7 +17,21 @@ export interface System {
   readonly host: Host;
   /** Host-wide VFIO: groups (one per PE) and live containers. */
   readonly vfio: Vfio;
+  /** Open connections (after VERSION), by id: what HOST_STATE reports. */
+  readonly connections: Map<number, ConnectionRecord>;
 }
+
+/** A connection as HOST_STATE shows it. */
+export interface ConnectionRecord {
+  readonly ctx: OpContext;
+  readonly transport: string;
+  readonly peer: string;
+  /** The `client` string of its VERSION. */
+  readonly name: string;
+}
+
+/** Sends a server-initiated frame (an event) to the connection. */
+export type EventSink = <K extends EventName>(name: K, payload: Events[K]) => void;
 
 export interface SystemOptions {
   topology: TopologySpec;
@@ -25,7 +39,7 @@ export interface SystemOptions {
 
 export function createSystem(opts: SystemOptions): System {
   const host = new Host(opts.topology);
-  return { topology: opts.topology, host, vfio: new Vfio(host) };
+  return { topology: opts.topology, host, vfio: new Vfio(host), connections: new Map() };
 }
 
 export interface ConnectionOptions {
@@ -41,15 +55,18 @@ export interface OpContext {
   readonly connection: number;
   /** The connection's memory context: locked-memory accounting and preregistered memory. */
   readonly mm: Mm;
+  /** Where events for this connection go; the session sets it (no-op until then). */
+  notify: EventSink;
 }
 
 export function createOpContext(system: System, connection: number, opts: ConnectionOptions): OpContext {
   const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift);
-  return { system, handles: new HandleTable(), connection, mm };
+  return { system, handles: new HandleTable(), connection, mm, notify: () => undefined };
 }
 
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */
 export function destroyOpContext(ctx: OpContext): unknown[] {
+  ctx.system.connections.delete(ctx.connection);
   return ctx.handles.closeAll().errors;
 }
 

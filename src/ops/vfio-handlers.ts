@@ -1,6 +1,8 @@
 /** Every VFIO op handler (issue 3), for the dispatcher's table. */
 import type { HandlerMap } from './context.js';
 import { vfioContainerHandlers } from './vfio-container.js';
+import { vfioDeviceHandlers } from './vfio-device.js';
+import { vfioEehHandlers } from './vfio-eeh.js';
 import { vfioGroupHandlers } from './vfio-group.js';
 import { vfioIommuHandlers } from './vfio-iommu.js';
 import { vfioType1Handlers } from './vfio-type1.js';
@@ -10,4 +12,6 @@ export const vfioHandlers: HandlerMap = {
   ...vfioGroupHandlers,
   ...vfioIommuHandlers,
   ...vfioType1Handlers,
+  ...vfioDeviceHandlers,
+  ...vfioEehHandlers,
 };
