@@ -94,7 +94,8 @@ function type1Migration(x: unknown, path: string): Obj {
 }
 
 /** Keys whose values are u64 inside HOST_STATE structures and TOPOLOGY functions. */
-const U64_KEYS = new Set(['size', 'addr', 'start_addr', 'window_size', 'table_bytes', 'liobn', 'offset', 'vaddr', 'locked_bytes', 'locked_limit']);
+const U64_KEYS = new Set(['size', 'addr', 'start_addr', 'window_size', 'table_bytes', 'liobn', 'offset', 'vaddr', 'locked_bytes', 'locked_limit',
+  'iova', 'start', 'end', 'doorbell', 'msi_base', 'pgsize_bitmap']);
 
 /** Rewrites every u64-keyed integer in a nested structure as bigint (nil stays null). */
 function deepU64(x: unknown, path: string): unknown {

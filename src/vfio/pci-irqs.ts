@@ -65,9 +65,13 @@ export class VfioPciIrqs {
   #errTrigger: number | null = null;
   #reqTrigger: number | null = null;
 
-  constructor(fn: PciFunction, signal: SignalFn) {
+  /** iommu_dma_prepare_msi, before MSI/MSI-X is enabled: may fail (ENOSPC) and then nothing changes. */
+  readonly #prepareMsi: () => void;
+
+  constructor(fn: PciFunction, signal: SignalFn, prepareMsi: () => void = () => undefined) {
     this.#fn = fn;
     this.#signal = signal;
+    this.#prepareMsi = prepareMsi;
   }
 
   get type(): IrqType {
@@ -296,6 +300,7 @@ export class VfioPciIrqs {
         return;
       }
       const nvec = start + count;
+      this.#prepareMsi();
       this.#type = want;
       this.#ctx = new Array<number | null>(nvec).fill(null);
       if (msix) this.#fn.setMsix(nvec);
