@@ -11,6 +11,7 @@ import { defaultSocketPath } from './wire/socket-path.js';
 import { parseHostPort, parseMemlock } from './server/options.js';
 import { DEFAULT_LIMITS, VphbServer } from './server/server.js';
 import { formatTopology } from './topology-table.js';
+import { formatHostState, hostStateJson } from './cli-inspect.js';
 import { isVphbError } from './wire/errno.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -103,6 +104,13 @@ async function topology(argv: { connect: string; token?: string | undefined; jso
   });
 }
 
+async function inspect(argv: { connect: string; token?: string | undefined; json?: boolean | undefined }): Promise<void> {
+  await withClient(argv, async (client) => {
+    const state = await client.hostState();
+    process.stdout.write(argv.json === true ? hostStateJson(state) : formatHostState(state));
+  });
+}
+
 const connectOptions = {
   connect: {
     alias: 'c',
@@ -137,7 +145,11 @@ export async function main(args: string[]): Promise<void> {
       .options(connectOptions)
       .option('json', { type: 'boolean', describe: 'print JSON instead of a table' }),
     (argv) => topology(argv))
-    .demandCommand(1, 'give a command: serve, ping or topology')
+    .command('inspect', 'show the whole state of a running server: PEs, EEH, devices, containers, VMs, connections', (y) => y
+      .options(connectOptions)
+      .option('json', { type: 'boolean', describe: 'print JSON instead of tables' }),
+    (argv) => inspect(argv))
+    .demandCommand(1, 'give a command: serve, ping, topology or inspect')
     .strict()
     .help()
     .alias('help', 'h')

@@ -37,10 +37,13 @@ class VfioPciCore {
   readonly config: VfioPciConfig;
   readonly irqs: VfioPciIrqs;
   readonly #unsubscribe: () => void;
+  /** The command register before the first open, restored at the last close. */
+  readonly #savedCommand: number;
 
   constructor(device: Device) {
     this.device = device;
     const fn = device.fn;
+    this.#savedCommand = fn.command;
     // vfio_pci_core_enable: reset the function if it can be, then enable it (memory / I/O decoding).
     if (fn.canReset) this.#functionReset();
     let cmd = fn.config.get16(PCI_COMMAND);
@@ -75,11 +78,12 @@ class VfioPciCore {
     if (fd !== undefined) fd.deliver(index, vector, token);
   }
 
-  /** Last fd closed (vfio_pci_core_disable): interrupts off, function reset if possible. */
+  /** Last fd closed (vfio_pci_core_disable): interrupts off, function reset if possible, command restored. */
   release(): void {
     this.irqs.disableAll();
     this.#unsubscribe();
     if (this.device.fn.canReset) this.#functionReset();
+    this.device.fn.config.set16(PCI_COMMAND, this.#savedCommand);
   }
 }
 
