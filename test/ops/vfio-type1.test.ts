@@ -114,6 +114,63 @@ describe('MAP_DMA / UNMAP_DMA on a type1 container', () => {
   });
 });
 
+describe('transparent MSI through the handlers', () => {
+  it('SET_IRQS enabling MSI maps the doorbell; HOST_STATE shows the type1 container, its domain and the MSI page', () => {
+    const ctx = connect();
+    const { fd, groups } = type1Container(ctx, [7]);
+    call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0x7000_0000n, iova: 0n, size: 2n * MiB });
+    const dev = call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: groups[0]!, name: '0002:01:00.0' }).fd;
+    call(ctx, 'VFIO_DEVICE_SET_IRQS', { fd: dev, flags: 4 | 32, index: 2, start: 0, count: 2, data: [5, 6] });
+    expect(call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x800_0040n, access: 'write' }).addr).toBe(0x800_0005_0040n);
+    expect(call(ctx, 'DEVICE_RAISE_IRQ', { fd: dev, index: 2, vector: 1 })).toEqual({ ret: 1 });
+    const c = call(ctx, 'HOST_STATE', {}).containers.find((x) => x.backend === 'type1v2')!;
+    expect(c.groups).toEqual([7]);
+    expect(c.type1).toEqual({
+      iova_ranges: [{ start: 0n, end: 0x7ff_ffffn }, { start: 0x810_0000n, end: (1n << 48n) - 1n }],
+      dma_avail: 65534,
+      dirty_tracking: false,
+      mappings: [{ iova: 0n, size: 2n * MiB, vaddr: 0x7000_0000n, prot: 3, locked_bytes: 2n * MiB }],
+      domains: [{
+        phb: 'smmu0', groups: [7], pgsize_bitmap: (1n << 12n) | (1n << 21n) | (1n << 30n), msi_base: 0x800_0000n,
+        msi_pages: [{ doorbell: 0x800_0005_0000n, iova: 0x800_0000n, deliveries: 2 }],
+      }],
+    });
+  });
+
+  it('SET_IRQS fails ENOSPC when the doorbell page cannot be mapped, and MSI stays off', () => {
+    const topo = {
+      ...DEFAULT_TOPOLOGY,
+      phbs: [...DEFAULT_TOPOLOGY.phbs.slice(0, 2), {
+        ...DEFAULT_TOPOLOGY.phbs[2]!,
+        smmu: { ...DEFAULT_TOPOLOGY.phbs[2]!.smmu!, swMsi: { start: 0x800_0000n, size: 0x1_0000n }, its: [0x808_0000n, 0x80a_0000n],
+          pes: [{ pe: 1, reserved: [], its: 0 }, { pe: 2, reserved: [], its: 1 }] },
+      }],
+    };
+    const sys = createSystem({ topology: topo });
+    const ctx = createOpContext(sys, 99, { memlockLimit: null });
+    try {
+      const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
+      const gs = [7, 8].map((group) => {
+        const g = call(ctx, 'VFIO_GROUP_OPEN', { group }).fd;
+        call(ctx, 'VFIO_GROUP_SET_CONTAINER', { fd: g, container });
+        return g;
+      });
+      call(ctx, 'VFIO_SET_IOMMU', { fd: container, type: 3 });
+      call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: 0n, iova: 0x801_0000n, size: 2n * MiB });
+      const a = call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: gs[0]!, name: '0002:01:00.0' }).fd;
+      const b = call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: gs[1]!, name: '0002:02:00.0' }).fd;
+      call(ctx, 'VFIO_DEVICE_SET_IRQS', { fd: a, flags: 4 | 32, index: 1, start: 0, count: 1, data: [1] });
+      expect(errno(() => call(ctx, 'VFIO_DEVICE_SET_IRQS', { fd: b, flags: 4 | 32, index: 1, start: 0, count: 1, data: [2] }))).toBe('ENOSPC');
+      expect(call(ctx, 'DEVICE_RAISE_IRQ', { fd: b, index: 1, vector: 0 })).toEqual({ ret: 0 });
+      const d = call(ctx, 'HOST_STATE', {}).containers[0]!.type1!.domains[0]!;
+      expect(d.msi_pages.map((p) => p.iova)).toEqual([0x800_0000n]);
+    } finally {
+      destroyOpContext(ctx);
+    }
+    expect(sys.vfio.containers.size).toBe(0);
+  });
+});
+
 describe('TOPOLOGY and connection teardown', () => {
   it('TOPOLOGY lists smmu0 with its IOVA width, SW_MSI window, doorbells and each group\'s reserved regions', () => {
     const ctx = connect();
