@@ -46,12 +46,12 @@ export abstract class OpMethods {
     return this.call('VFIO_GET_API_VERSION', { fd }, opts);
   }
 
-  /** VFIO_CHECK_EXTENSION (258): ret > 0 if the extension (IOMMU type) is supported: SPAPR_TCE 2, SPAPR_TCE_v2 7. */
+  /** VFIO_CHECK_EXTENSION (258): ret > 0 if the extension (IOMMU type) is supported: SPAPR_TCE 2, SPAPR_TCE_v2 7; with a group on an smmu PHB (or a type1 backend) also TYPE1 1, TYPE1v2 3, UNMAP_ALL 9, and UPDATE_VADDR 10 once type1 is set. */
   vfioCheckExtension(req: Requests['VFIO_CHECK_EXTENSION'], opts?: CallOptions): Promise<Replies['VFIO_CHECK_EXTENSION']> {
     return this.call('VFIO_CHECK_EXTENSION', req, opts);
   }
 
-  /** VFIO_SET_IOMMU (259): Selects the IOMMU backend (2 = SPAPR_TCE v1, 7 = SPAPR_TCE_v2) and attaches every group of the container. */
+  /** VFIO_SET_IOMMU (259): Selects the IOMMU backend (2 = SPAPR_TCE v1, 7 = SPAPR_TCE_v2 on spapr PHBs; 1 = TYPE1, 3 = TYPE1v2 on smmu PHBs) and attaches every group of the container. Type1 on a sPAPR group is EOPNOTSUPP, sPAPR on an smmu group ENODEV; another extension type1 answers (9, 10) EINVAL. */
   vfioSetIommu(req: Requests['VFIO_SET_IOMMU'], opts?: CallOptions): Promise<Replies['VFIO_SET_IOMMU']> {
     return this.call('VFIO_SET_IOMMU', req, opts);
   }
