@@ -150,3 +150,31 @@ describe('transparent MSI', () => {
     expect(dev.device.fn.raise('msi', 0)).toBe(true);
   });
 });
+
+describe('teardown in every order', () => {
+  const permutations = <T>(xs: T[]): T[][] =>
+    xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+
+  it.each(permutations(['container', 'group7', 'group8', 'device']).map((p) => [p.join(' → '), p]))('%s leaves nothing behind', (_name, order) => {
+    const w = world({ limit: 1n << 30n });
+    const { container, files } = w.setup([7, 8], 3);
+    container.type1!.map(w.mm, { flags: 3, vaddr: 0n, iova: 0n, size: 16n * MiB });
+    const dev = device(files[1]!, '0002:02:00.0');
+    enable(dev, MSIX, 4);
+    const close: Record<string, () => void> = {
+      container: () => container.close(),
+      group7: () => files[0]!.close(),
+      group8: () => files[1]!.close(),
+      device: () => dev.close(),
+    };
+    for (const step of order as string[]) close[step]!();
+    expect(w.mm.lockedPages).toBe(0);
+    expect(w.vfio.containers.size).toBe(0);
+    expect([7, 8].map((g) => w.host.peOfGroup(g)!.smmuDomain)).toEqual([undefined, undefined]);
+    expect(dev.irqs.type).toBe('none');
+    // Both groups can be taken again, from scratch.
+    const again = w.setup([8, 7], 1);
+    expect(again.container.type1!.dmaAvail).toBe(65535);
+    expect(again.container.type1!.domains[0]!.cookie!.pages).toEqual([]);
+  });
+});
