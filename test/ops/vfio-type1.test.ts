@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
+import { formatTopology } from '../../src/topology-table.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
 
@@ -193,6 +194,12 @@ describe('TOPOLOGY and connection teardown', () => {
         },
       ],
     });
+  });
+
+  it('vphb topology renders the smmu PHB with its reserved regions per group', () => {
+    const text = formatTopology(call(connect(), 'TOPOLOGY', {}));
+    expect(text).toContain('PHB 2 smmu0: smmu SMMUv3, IOMMU pages 4K/2M/1G, IOVA 48 bits, dma_entry_limit 65535, doorbells 0x80000050040\n');
+    expect(text).toMatch(/  8 +2 +0002:02:00\.0 +sw-msi 0x8000000\+1M, reserved 0x40000000\+1M\n/);
   });
 
   it('a dying connection releases its type1 container: groups free, pages unlocked, another connection can take them', () => {
