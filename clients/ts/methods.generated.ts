@@ -156,7 +156,7 @@ export abstract class OpMethods {
     return this.call('VFIO_DEVICE_RESET', { fd }, opts);
   }
 
-  /** VFIO_DEVICE_REGION_READ (280): pread(2) on the device fd: count bytes at offset (region index << 40 | offset in region). Config space is virtualized as vfio-pci does; a BAR read may be short at the BAR's end. EINVAL: no such region, absent BAR, offset at or past a BAR's end; EFAULT: config access past the config space; EIO: BAR access while memory decoding is off in the command register. */
+  /** VFIO_DEVICE_REGION_READ (280): pread(2) on the device fd: count bytes at offset (region index << 40 | offset in region). Config space is virtualized as vfio-pci does; a BAR read may be short at the BAR's end. EINVAL: no such region, absent BAR, offset at or past a BAR's end, count above 16 MiB (vphb: the reply must fit a frame); EFAULT: config access past the config space; EIO: BAR access while memory decoding is off in the command register. */
   vfioDeviceRegionRead(req: Requests['VFIO_DEVICE_REGION_READ'], opts?: CallOptions): Promise<Replies['VFIO_DEVICE_REGION_READ']> {
     return this.call('VFIO_DEVICE_REGION_READ', req, opts);
   }

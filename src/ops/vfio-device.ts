@@ -4,6 +4,8 @@ import { VfioDevice } from '../vfio/device.js';
 import type { HandlerMap } from './context.js';
 
 const RAISE_KIND = ['intx', 'msi', 'msix', 'err', 'req'] as const;
+/** Largest REGION_READ: the reply must fit a frame (the default max_frame_size). */
+export const MAX_REGION_READ = 1 << 24;
 
 export const vfioDeviceHandlers: HandlerMap = {
   VFIO_DEVICE_GET_INFO: (ctx, req) => ctx.handles.get(req.fd, VfioDevice).info(),
@@ -24,7 +26,11 @@ export const vfioDeviceHandlers: HandlerMap = {
     return {};
   },
 
-  VFIO_DEVICE_REGION_READ: (ctx, req) => ({ data: ctx.handles.get(req.fd, VfioDevice).read(req.offset, req.count) }),
+  VFIO_DEVICE_REGION_READ: (ctx, req) => {
+    const dev = ctx.handles.get(req.fd, VfioDevice);
+    if (req.count > MAX_REGION_READ) throw fail('EINVAL', `count ${req.count}: at most ${MAX_REGION_READ} bytes per read (the reply must fit a frame)`);
+    return { data: dev.read(req.offset, req.count) };
+  },
 
   VFIO_DEVICE_REGION_WRITE: (ctx, req) => ({ count: ctx.handles.get(req.fd, VfioDevice).write(req.offset, req.data) }),
 

@@ -55,6 +55,8 @@ class VfioPciCore {
     this.config = new VfioPciConfig(fn, {
       intxDisable: (disabled) => this.irqs.setVirqDisabled(disabled),
       flr: () => this.#functionReset(),
+      msiEnabled: () => this.irqs.type === 'msi',
+      msiQmax: () => this.irqs.msiQmax,
     });
     this.#unsubscribe = fn.irq.subscribe((kind: IrqKind, vector: number) =>
       (kind !== 'msi' && kind !== 'msix') || msiWriteReaches(device) ? this.irqs.onHardware(kind, vector) : false);
@@ -173,6 +175,7 @@ export class VfioDevice implements KernelFile {
   read(offset: bigint, count: number): Uint8Array {
     const { index, pos } = this.#locate(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (count === 0) return new Uint8Array(0); // vfio_pci_config_rw does nothing for 0 bytes
       this.#configRange(pos, count);
       return this.#core.config.read(pos, count, this.#frozen);
     }
@@ -197,6 +200,7 @@ export class VfioDevice implements KernelFile {
   write(offset: bigint, data: Uint8Array): number {
     const { index, pos } = this.#locate(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
+      if (data.length === 0) return 0;
       this.#configRange(pos, data.length);
       this.#core.config.write(pos, data, this.#frozen);
       return data.length;
@@ -240,8 +244,8 @@ export class VfioDevice implements KernelFile {
     if (b === undefined) throw fail('EINVAL', `region ${index}: ${this.device.address} has no such BAR`);
     if (BigInt(pos) >= b.size) throw fail('EINVAL', `offset 0x${pos.toString(16)} is past the end of region ${index} (0x${b.size.toString(16)} bytes)`);
     const n = Math.min(count, Number(b.size - BigInt(pos)));
-    if (b.kind !== 'io' && (this.#core.config.command & PCI_COMMAND_MEMORY) === 0 && n > 0) {
-      throw fail('EIO', `region ${index}: memory decoding is disabled in the command register`);
+    if (b.kind !== 'io' && !this.#core.config.memoryEnabled && n > 0) {
+      throw fail('EIO', `region ${index}: memory decoding is disabled (command register) or the function is in D3hot`);
     }
     return { bar: index, n };
   }

@@ -5,10 +5,18 @@
  * function with a read-modify-write of the access; everything else is dropped.
  */
 import {
-  PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_PM, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, PCI_MSI_ADDRESS_HI,
-  PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_64, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT, PCI_MSI_FLAGS_QMASK,
-  PCI_MSI_FLAGS_QSIZE, PCI_MSI_MASK_64, PCI_PM_CTRL, PCI_PM_CTRL_PME_STATUS,
+  PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_PM, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, PCI_MSI_ADDRESS_HI,
+  PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_64, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT,
+  PCI_MSI_FLAGS_QSIZE, PCI_MSI_MASK_64, PCI_PM_CTRL, PCI_PM_CTRL_PME_ENABLE, PCI_PM_CTRL_PME_STATUS,
+  PCI_PM_CTRL_STATE_MASK,
 } from '../hw/pci/capabilities.js';
+
+const DEVCTL_PAYLOAD = 0x00e0;
+const DEVCTL_PHANTOM = 0x0200;
+const DEVCTL_READRQ = 0x7000;
+
+/** PMC: PME_Support bits. */
+const PCI_PM_CAP_PME_MASK = 0xf800;
 import {
   PCI_BASE_ADDRESS_0, PCI_BIST, PCI_CACHE_LINE_SIZE, PCI_CAPABILITY_LIST, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE,
   PCI_DEVICE_ID, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_LATENCY_TIMER, PCI_ROM_ADDRESS, PCI_STATUS,
@@ -21,6 +29,10 @@ export interface ConfigHooks {
   intxDisable(disabled: boolean): void;
   /** Initiate Function Level Reset was written in the PCI Express device control register. */
   flr(): void;
+  /** MSI is the interrupt mode enabled through SET_IRQS (is_msi). */
+  msiEnabled(): boolean;
+  /** log2 of the MSI vectors last enabled through SET_IRQS (msi_qmax; 0 before any). */
+  msiQmax(): number;
 }
 
 export class VfioPciConfig {
@@ -68,16 +80,27 @@ export class VfioPciConfig {
       this.#set(cap.start + 1, 1, 0xff, 0);
       const at = cap.start;
       if (cap.id === PCI_CAP_ID_PM) {
-        this.#set(at + PCI_PM_CTRL, 2, 0, ~PCI_PM_CTRL_PME_STATUS & 0xffff);
+        // init_pci_cap_pm_perm: PME support, PME enable and status are virtual (and zeroed: the
+        // guest cannot take PMEs); the power state is read-only and set by vfio on a write.
+        this.#set(at + 2, 2, PCI_PM_CAP_PME_MASK, 0);
+        const pmeBits = PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS;
+        this.#set(at + PCI_PM_CTRL, 2, pmeBits, ~(pmeBits | PCI_PM_CTRL_STATE_MASK) & 0xffff);
+        const pmc = this.vconfig[at + 3]! << 8;
+        this.vconfig[at + 3] = (pmc & ~PCI_PM_CAP_PME_MASK) >> 8;
+        this.vconfig[at + PCI_PM_CTRL + 1] = this.vconfig[at + PCI_PM_CTRL + 1]! & ~(pmeBits >> 8);
       } else if (cap.id === PCI_CAP_ID_MSI) {
         // The VMM emulates MSI; vfio keeps a virtual copy and enables MSI only through SET_IRQS.
-        this.#set(at + PCI_MSI_FLAGS, 2, 0xffff, 0xffff);
+        // Only the low byte of the control register: enable, QMASK and QSIZE (the kernel lets a
+        // user rewrite the advertised QMASK in the virtual copy; the function's stays).
+        this.#set(at + PCI_MSI_FLAGS, 1, 0xff, 0xff);
         this.#set(at + PCI_MSI_ADDRESS_LO, 4, ALL, ALL);
         this.#set(at + PCI_MSI_ADDRESS_HI, 4, ALL, ALL);
         this.#set(at + PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
         if (this.fn.config.get16(at + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_MASKBIT) this.#set(at + PCI_MSI_MASK_64, 4, 0, ALL);
       } else if (cap.id === PCI_CAP_ID_EXP) {
-        this.#set(at + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR, 0xffff);
+        // init_pci_cap_exp_perm: FLR, max payload and max read request are virtual; phantom
+        // functions are not writable; the rest of device control reaches the function.
+        this.#set(at + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR | DEVCTL_PAYLOAD | DEVCTL_READRQ, ~DEVCTL_PHANTOM & 0xffff);
       }
     }
   }
@@ -107,6 +130,16 @@ export class VfioPciConfig {
     v.setUint32(PCI_ROM_ADDRESS, (v.getUint32(PCI_ROM_ADDRESS, true) & romMask) >>> 0, true);
   }
 
+  /**
+   * __vfio_pci_memory_enabled: memory decoding on in the virtual command register and the function
+   * not in D3hot (PM control/status power state 3).
+   */
+  get memoryEnabled(): boolean {
+    const pm = this.fn.caps.pm;
+    if (pm !== 0 && (this.fn.config.get16(pm + PCI_PM_CTRL) & 0x3) === 0x3) return false;
+    return (this.command & 0x2) !== 0;
+  }
+
   /** The virtual command register (memory/I/O enable are tracked here too, as vfio does). */
   get command(): number {
     return this.vconfig[PCI_COMMAND]! | (this.vconfig[PCI_COMMAND + 1]! << 8);
@@ -127,7 +160,6 @@ export class VfioPciConfig {
   /** Writes `data` at `off`; `frozen`: writes to the function are dropped (EEH), virtual ones still apply. */
   write(off: number, data: Uint8Array, frozen: boolean): void {
     const oldCmd = this.command;
-    const oldMsi = this.#msiFlags();
     const hwCur = this.fn.configRead(off, data.length);
     const hwNew = new Uint8Array(data.length);
     let hwTouched = false;
@@ -146,7 +178,13 @@ export class VfioPciConfig {
     }
     if (hwTouched && !frozen) this.fn.configWrite(off, hwNew);
     if (barTouched) this.#fixupBars();
-    this.#msiWritten(oldMsi);
+    this.#msiWritten(off, data.length, frozen);
+    // vfio_pm_config_write: a write at the PM control register sets the requested power state.
+    const pm = this.fn.caps.pm;
+    if (pm !== 0 && off === pm + PCI_PM_CTRL && !frozen) {
+      const ctl = this.fn.config.get16(pm + PCI_PM_CTRL);
+      this.fn.config.set16(pm + PCI_PM_CTRL, (ctl & ~PCI_PM_CTRL_STATE_MASK) | (data[0]! & PCI_PM_CTRL_STATE_MASK));
+    }
     // Memory and I/O enable are tracked in the virtual copy too (what BAR access checks).
     if (off <= PCI_COMMAND && off + data.length > PCI_COMMAND) {
       const user = data[PCI_COMMAND - off]!;
@@ -159,29 +197,35 @@ export class VfioPciConfig {
     if (pcie !== 0) {
       const ctl = pcie + PCI_EXP_DEVCTL;
       const flrByte = ctl + 1;
+      if (off <= flrByte && off + data.length > ctl && !frozen) {
+        // vfio_exp_config_write: the user's max read request is applied to the function.
+        const v = this.vconfig[ctl]! | (this.vconfig[ctl + 1]! << 8);
+        this.fn.config.set16(ctl, (this.fn.config.get16(ctl) & ~DEVCTL_READRQ) | (v & DEVCTL_READRQ));
+      }
       if (off <= flrByte && off + data.length > flrByte && (data[flrByte - off]! & 0x80)) {
         this.vconfig[flrByte] = this.vconfig[flrByte]! & 0x7f;
-        if (this.fn.canReset) this.#hooks.flr();
+        // vfio_exp_config_write: only a function advertising FLR is reset.
+        if (this.fn.config.get32(pcie + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR) this.#hooks.flr();
       }
     }
   }
 
-  #msiFlags(): number {
-    const at = this.fn.caps.msi;
-    return at === 0 ? 0 : this.vconfig[at + PCI_MSI_FLAGS]! | (this.vconfig[at + PCI_MSI_FLAGS + 1]! << 8);
-  }
-
-  /** Only enable and Multiple Message Enable (capped at what the function offers) are writable. */
-  #msiWritten(old: number): void {
+  /**
+   * vfio_msi_config_write: after a write covering the control register, ENABLE stays only while
+   * MSI is enabled through SET_IRQS, QSIZE is capped at msi_qmax, and the word is written to the
+   * virtual copy and to the function.
+   */
+  #msiWritten(off: number, len: number, frozen: boolean): void {
     const at = this.fn.caps.msi;
     if (at === 0) return;
-    const want = this.#msiFlags();
-    if (want === old) return;
-    const qmax = (old & PCI_MSI_FLAGS_QMASK) >> 1;
-    let qsize = (want & PCI_MSI_FLAGS_QSIZE) >> 4;
-    if (qsize > qmax) qsize = qmax;
-    const flags = (old & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | (want & PCI_MSI_FLAGS_ENABLE) | (qsize << 4);
-    this.vconfig[at + PCI_MSI_FLAGS] = flags & 0xff;
-    this.vconfig[at + PCI_MSI_FLAGS + 1] = flags >> 8;
+    const reg = at + PCI_MSI_FLAGS;
+    if (!(off <= reg && off + len >= reg)) return;
+    let flags = this.vconfig[reg]! | (this.vconfig[reg + 1]! << 8);
+    if (!this.#hooks.msiEnabled()) flags &= ~PCI_MSI_FLAGS_ENABLE;
+    const qmax = this.#hooks.msiQmax();
+    if ((flags & PCI_MSI_FLAGS_QSIZE) >> 4 > qmax) flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (qmax << 4);
+    this.vconfig[reg] = flags & 0xff;
+    this.vconfig[reg + 1] = flags >> 8;
+    if (!frozen) this.fn.configWrite(reg, new Uint8Array([flags & 0xff, flags >> 8]));
   }
 }

@@ -64,6 +64,8 @@ export class VfioPciIrqs {
   #virqDisabled = false;
   #errTrigger: number | null = null;
   #reqTrigger: number | null = null;
+  /** log2 of the MSI vectors last enabled (vfio's msi_qmax): caps the virtual QSIZE. */
+  #msiQmax = 0;
 
   /** iommu_dma_prepare_msi, before MSI/MSI-X is enabled: may fail (ENOSPC) and then nothing changes. */
   readonly #prepareMsi: () => void;
@@ -81,6 +83,10 @@ export class VfioPciIrqs {
   /** Token of the INTx unmask eventfd (recorded; the server never reads it), or null. */
   get intxUnmaskToken(): number | null {
     return this.#intxUnmaskFd;
+  }
+
+  get msiQmax(): number {
+    return this.#msiQmax;
   }
 
   get intxMasked(): boolean {
@@ -304,7 +310,10 @@ export class VfioPciIrqs {
       this.#type = want;
       this.#ctx = new Array<number | null>(nvec).fill(null);
       if (msix) this.#fn.setMsix(nvec);
-      else this.#fn.setMsi(nvec);
+      else {
+        this.#fn.setMsi(nvec);
+        this.#msiQmax = Math.ceil(Math.log2(nvec)); // fls(nvec * 2 - 1) - 1
+      }
       for (let i = 0; i < count; i++) this.#ctx[start + i] = data[i]! >= 0 ? data[i]! : null;
       return;
     }

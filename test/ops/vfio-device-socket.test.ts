@@ -173,11 +173,14 @@ describe('QEMU pseries with a vfio-pci nvme function', () => {
     const dev = (await vmm.call('VFIO_GROUP_GET_DEVICE_FD', { fd: group, name: '0000:04:00.1' })).fd;
     await vmm.call('VFIO_DEVICE_SET_IRQS', { fd: dev, flags: EVENTFD | TRIGGER, index: 2, start: 0, count: 2, data: [5, 6] });
     const vm = (await vmm.call('KVM_CREATE_VM', {})).fd;
-    await vmm.call('KVM_CREATE_SPAPR_TCE_64', { fd: vm, liobn: 0x8000_0001n, page_shift: 12, offset: 0n, size: 0x8000n });
+    const table = (await vmm.call('KVM_CREATE_SPAPR_TCE_64', { fd: vm, liobn: 0x8000_0001n, page_shift: 12, offset: 0n, size: 0x8000n })).fd;
+    const kvmDev = (await vmm.call('KVM_CREATE_DEVICE', { fd: vm, type: 4 })).fd!;
+    await vmm.call('KVM_SET_DEVICE_ATTR', { fd: kvmDev, group: 1, attr: 1n, groupfd: group });
+    await vmm.call('KVM_SET_DEVICE_ATTR', { fd: kvmDev, group: 1, attr: 3n, groupfd: group, tablefd: table });
 
     const st = await observer.call('HOST_STATE', {});
     const me = st.connections.find((x) => x.name === 'vmm')!;
-    expect(me).toMatchObject({ transport: 'unix', handles: 5, prereg: [{ vaddr: RAM, size: 64n << 20n }] });
+    expect(me).toMatchObject({ transport: 'unix', handles: 6, prereg: [{ vaddr: RAM, size: 64n << 20n }] });
     expect(me.locked_bytes > 0n).toBe(true);
     const pe = st.phbs[0]!.pes.find((p) => p.group === 4)!;
     expect(pe.holder).toBe(me.id);
@@ -188,7 +191,7 @@ describe('QEMU pseries with a vfio-pci nvme function', () => {
     expect(d).toMatchObject({ model: 'nvme', vendor_id: 0x1b36, class_code: 0x010802, open: 1, irq_type: 'msix' });
     expect(d.armed).toEqual([{ index: 2, vector: 0, token: 5 }, { index: 2, vector: 1, token: 6 }]);
     expect(d.bars).toEqual([{ index: 0, kind: 'mem64', size: 0x4000n, addr: d.bars[0]!.addr }]);
-    expect(st.vms).toEqual([{ connection: me.id, fd: vm, tables: [{ liobn: 0x8000_0001n, page_shift: 12, offset: 0n, size: 0x8000n, linked_groups: [] }] }]);
+    expect(st.vms).toEqual([{ connection: me.id, fd: vm, tables: [{ liobn: 0x8000_0001n, page_shift: 12, offset: 0n, size: 0x8000n, linked_groups: [4] }] }]);
 
     await vmm.end();
     let after = await observer.call('HOST_STATE', {});

@@ -1,5 +1,8 @@
 /** The VFIO device ops in process: info, region layout, IRQ info, region access errnos, reset, handle errors. */
 import { describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../src/ops/dispatch.js';
+import { HANDLERS } from '../../src/ops/index.js';
+import { encodePayload } from '../../src/wire/msgpack.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
 import { CONFIG, MIXED_TOPOLOGY, barRead, cfgWrite, openDevice } from '../vfio/device-setup.js';
@@ -35,6 +38,22 @@ describe('VFIO_DEVICE_GET_INFO / GET_REGION_INFO / GET_IRQ_INFO', () => {
     expect(errno(() => call(s.ctx, 'VFIO_DEVICE_RESET', { fd: s.dev }))).toBe('EINVAL');
   });
 
+  it('DEVICE_RAISE_IRQ: index beyond 4 and vectors beyond the capability are EINVAL', () => {
+    const s = openDevice();
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 5 }))).toBe('EINVAL');
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 1, vector: 4 }))).toBe('EINVAL');
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 2, vector: 16 }))).toBe('EINVAL');
+    expect(errno(() => call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 0, vector: 1 }))).toBe('EINVAL');
+    expect(call(s.ctx, 'DEVICE_RAISE_IRQ', { fd: s.dev, index: 2, vector: 15 })).toEqual({ ret: 0 }); // MSI-X not enabled
+  });
+
+  it('a client sending the server\'s event code 1024 gets ENOTTY', () => {
+    const s = openDevice();
+    const d = new Dispatcher(HANDLERS);
+    expect(errno(() => d.execute(s.ctx, 1024, encodePayload({ fd: s.dev, index: 0, vector: 0, token: 1 })))).toBe('ENOTTY');
+    expect(d.implemented().some((o) => o.code === 1024)).toBe(false);
+  });
+
   it('handles: not open EBADF, another kind ENOTTY', () => {
     const s = openDevice();
     expect(errno(() => call(s.ctx, 'VFIO_DEVICE_GET_INFO', { fd: 99 }))).toBe('EBADF');
@@ -59,6 +78,8 @@ describe('REGION_READ / REGION_WRITE', () => {
     expect(errno(() => read(CONFIG + 4094n, 4))).toBe('EFAULT');
     expect(errno(() => read(CONFIG + 4096n, 1))).toBe('EFAULT');
     expect(read(CONFIG + 4092n, 4).data.length).toBe(4);
+    expect(read(CONFIG + 4096n, 0).data.length).toBe(0); // nothing to do, no EFAULT
+    expect(errno(() => read(0n, (1 << 24) + 1))).toBe('EINVAL');
   });
 
   it('BAR access with memory decoding off in the (virtual) command register is EIO; the MSI-X table reads all-ones', () => {

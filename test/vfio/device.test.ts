@@ -60,15 +60,33 @@ describe('config space through vfio-pci', () => {
     }
     expect(ids).toEqual([1, 5, 0x11, 0x10]);
     const fn = s.system.host.peOfGroup(1)!.devices[0]!.fn;
-    cfgWrite(s, msi + 2, 2, 0x0071); // enable, ask for 128 vectors
-    expect(cfgRead(s, msi + 2, 2) & 0x71).toBe(0x21); // capped at the 4 it offers
-    expect(fn.config.get16(msi + 2) & 1).toBe(0); // the function's MSI stays off: SET_IRQS enables it
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0184); // 64-bit, maskable, 4 vectors
+    cfgWrite(s, msi + 2, 2, 0x00f5); // 64-bit, enable, 128 vectors, QMASK bits 010
+    // vfio_msi_config_write: ENABLE only while MSI is on through SET_IRQS, QSIZE capped at
+    // msi_qmax (0 before any), the low byte otherwise virtual: QMASK and 64BIT read as written.
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0184);
+    cfgWrite(s, msi + 2, 1, 0x75);
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0104);
+    cfgWrite(s, msi + 2, 1, 0xf3);
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0182); // 2 vectors advertised now (the kernel's quirk)
+    expect(fn.config.get16(msi + 2) & 0x0f).toBe(0x04); // the function's QMASK is read-only
+    call(s.ctx, 'VFIO_DEVICE_SET_IRQS', { fd: s.dev, flags: 4 | 32, index: 1, start: 0, count: 2, data: [8, 9] });
+    cfgWrite(s, msi + 2, 1, 0xf5);
+    expect(cfgRead(s, msi + 2, 2)).toBe(0x0195); // enabled, QSIZE capped at log2(2)
+    expect(fn.config.get16(msi + 2) & 0x71).toBe(0x11);
+    cfgWrite(s, msi + 2, 1, 0x84); // the user clearing ENABLE reaches the function
+    expect(fn.config.get16(msi + 2) & 0x1).toBe(0);
     cfgWrite(s, msi + 4, 4, 0xfee0_0000);
     expect(cfgRead(s, msi + 4, 4)).toBe(0xfee0_0000);
     expect(cfgRead(s, pm + 4, 2) & 0x8).toBe(0x8);
-    cfgWrite(s, pm + 4, 2, 0x3);
+    cfgWrite(s, pm + 4, 2, 0x3); // vfio_pm_config_write sets D3hot
     expect(fn.config.get16(pm + 4) & 3).toBe(3);
     expect(cfgRead(s, pm + 4, 2) & 0xb).toBe(0xb);
+    cfgWrite(s, pm + 5, 1, 0x01); // a write not at PM control leaves the state alone
+    expect(fn.config.get16(pm + 4) & 3).toBe(3);
+    cfgWrite(s, pm + 4, 2, 0x0);
+    fn.config.set16(pm + 4, fn.config.get16(pm + 4) | 0x8100); // PME status and enable in the function
+    expect(cfgRead(s, pm + 4, 2) & 0x8100).toBe(0); // virtual and zero: the guest cannot take PMEs
   });
 
   it('command: memory enable reaches the function and gates BAR access; INTx disable is virtual', () => {
@@ -79,6 +97,24 @@ describe('config space through vfio-pci', () => {
     expect(fn.command & 0x0406).toBe(0x0006); // INTx disable not passed on
     cfgWrite(s, 4, 2, 0);
     expect(errno(() => barRead(s, 0))).toBe('EIO');
+  });
+
+  it('D3hot in PM control makes BAR access EIO; Initiate FLR in PCIe device control resets the function', () => {
+    const s = openDevice();
+    const fn = s.system.host.peOfGroup(1)!.devices[0]!.fn;
+    const { pm, pcie } = fn.caps;
+    cfgWrite(s, pm + 4, 2, 0x3);
+    expect(errno(() => barRead(s, 8))).toBe('EIO');
+    cfgWrite(s, pm + 4, 2, 0x0);
+    call(s.ctx, 'VFIO_DEVICE_REGION_WRITE', { fd: s.dev, offset: 0x14n, data: new Uint8Array([1, 0, 0, 0]) });
+    expect(barRead(s, 0x1c) & 1).toBe(1);
+    cfgWrite(s, pcie + 8, 2, 0x2230); // MRRS 512, phantom (not writable), max payload 256 (virtual), relaxed ordering
+    expect(fn.config.get16(pcie + 8)).toBe(0x2010);
+    expect(cfgRead(s, pcie + 8, 2)).toBe(0x2030);
+    cfgWrite(s, pcie + 8, 2, 0x2010);
+    cfgWrite(s, pcie + 8, 2, 0x8000 | 0x2010);
+    expect(barRead(s, 0x1c) & 1).toBe(0); // reset
+    expect(cfgRead(s, pcie + 8, 2)).toBe(0x2010); // config restored, FLR bit reads 0
   });
 
   it('status and class code are the function\'s; status writes are dropped', () => {
