@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
+import { formatHostState } from '../../src/cli-inspect.js';
 import { formatTopology } from '../../src/topology-table.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
@@ -124,7 +125,9 @@ describe('transparent MSI through the handlers', () => {
     call(ctx, 'VFIO_DEVICE_SET_IRQS', { fd: dev, flags: 4 | 32, index: 2, start: 0, count: 2, data: [5, 6] });
     expect(call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x800_0040n, access: 'write' }).addr).toBe(0x800_0005_0040n);
     expect(call(ctx, 'DEVICE_RAISE_IRQ', { fd: dev, index: 2, vector: 1 })).toEqual({ ret: 1 });
-    const c = call(ctx, 'HOST_STATE', {}).containers.find((x) => x.backend === 'type1v2')!;
+    const state = call(ctx, 'HOST_STATE', {});
+    expect(formatHostState(state)).toMatch(/type1v2 +7 +maps 0x0\+2M; avail 65534; msi 0x8000000->0x80000050000 x2/);
+    const c = state.containers.find((x) => x.backend === 'type1v2')!;
     expect(c.groups).toEqual([7]);
     expect(c.type1).toEqual({
       iova_ranges: [{ start: 0n, end: 0x7ff_ffffn }, { start: 0x810_0000n, end: (1n << 48n) - 1n }],
