@@ -22,6 +22,7 @@ import {
   VFIO_TYPE1v2_IOMMU,
 } from './constants.js';
 import type { Mm } from './locked-memory.js';
+import { dirtyBitmapOf, trailingZeros, verifyBitmapSize } from './type1-dirty.js';
 import { aperResize, iovaValid, resvExclude, type IovaRange } from './type1-iova.js';
 import {
   DIRTY_BITMAP_SIZE_MAX,
@@ -84,8 +85,7 @@ export interface DirtyBitmapRequest {
   bitmapSize: bigint;
 }
 
-/** Most bytes of dirty bitmap one reply carries (vphb's frame limit, not the kernel's). */
-export const DIRTY_BITMAP_REPLY_MAX = 16 << 20;
+export { DIRTY_BITMAP_REPLY_MAX } from './type1-dirty.js';
 
 export class Type1Backend {
   readonly type: number;
@@ -392,7 +392,7 @@ export class Type1Backend {
       victims.push(d);
     }
     let bitmap: Uint8Array | undefined;
-    if (getDirty) bitmap = this.#dirtyBitmap(victims, iova, size, pgsize, req.bitmapSize!);
+    if (getDirty) bitmap = dirtyBitmapOf(victims, iova, size, pgsize, req.bitmapSize!);
     if (invalidateVaddr) {
       const already = victims.find((d) => d.vaddrInvalid);
       if (already !== undefined) throw fail('EINVAL', `VADDR: the mapping at ${hex(already.iova)} already has an invalidated vaddr`);
@@ -438,7 +438,7 @@ export class Type1Backend {
     const last = this.#findDmaStrict(req.iova + req.size - 1n);
     if (last !== undefined && last.iova + last.size !== req.iova + req.size) throw fail('EINVAL', `iova ${hex(req.iova)} + size ${hex(req.size)} bisects the mapping at ${hex(last.iova)}`);
     const inRange = this.#dmas.filter((d) => d.iova >= req.iova && d.iova <= req.iova + req.size - 1n);
-    return this.#dirtyBitmap(inRange, req.iova, req.size, pgsize, req.bitmapSize);
+    return dirtyBitmapOf(inRange, req.iova, req.size, pgsize, req.bitmapSize);
   }
 
   // ---- transparent MSI -----------------------------------------------------------------------
@@ -522,37 +522,5 @@ export class Type1Backend {
     this.#pgsizeBitmap = b;
   }
 
-  #dirtyBitmap(dmas: readonly Type1Dma[], iova: bigint, size: bigint, pgsize: bigint, bitmapSize: bigint): Uint8Array {
-    const shift = trailingZeros(pgsize);
-    const bytes = dirtyBitmapBytes(size >> shift);
-    if (bytes > BigInt(DIRTY_BITMAP_REPLY_MAX) || bytes > bitmapSize) {
-      throw fail('EINVAL', `a ${bytes}-byte dirty bitmap exceeds ${bytes > bitmapSize ? `bitmap_size ${bitmapSize}` : `vphb's reply limit of ${DIRTY_BITMAP_REPLY_MAX} bytes`}`);
-    }
-    const out = new Uint8Array(Number(bytes));
-    for (const d of dmas) {
-      const from = Number((d.iova - iova) >> shift);
-      const count = Number(d.size >> shift);
-      for (let bit = from; bit < from + count && bit < out.length * 8; bit++) out[bit >> 3]! |= 1 << (bit & 7);
-    }
-    return out;
-  }
 }
 
-function trailingZeros(v: bigint): bigint {
-  if (v === 0n) return 0n;
-  let n = 0n;
-  while (((v >> n) & 1n) === 0n) n++;
-  return n;
-}
-
-/** DIRTY_BITMAP_BYTES: whole u64 words of one bit per page. */
-function dirtyBitmapBytes(pages: bigint): bigint {
-  return ((pages + 63n) / 64n) * 8n;
-}
-
-/** verify_bitmap_size. */
-function verifyBitmapSize(pages: bigint, bitmapSize: bigint): void {
-  if (pages === 0n || bitmapSize === 0n || bitmapSize > DIRTY_BITMAP_SIZE_MAX || bitmapSize < dirtyBitmapBytes(pages)) {
-    throw fail('EINVAL', `bitmap_size ${bitmapSize} does not fit ${pages} page(s) (needs ${dirtyBitmapBytes(pages)} bytes, at most ${DIRTY_BITMAP_SIZE_MAX})`);
-  }
-}

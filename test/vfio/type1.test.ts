@@ -344,6 +344,12 @@ describe('DIRTY_PAGES', () => {
     expect(errno(() => b.dirtyBitmap({ ...req, pgsize: 2n * MiB }))).toBe('EINVAL');
     expect(errno(() => b.dirtyBitmap({ ...req, iova: 3n * PAGE, size: 4n * PAGE }))).toBe('EINVAL'); // bisects
     expect(errno(() => b.dirtyBitmap({ ...req, bitmapSize: (1n << 28n) + 8n }))).toBe('EINVAL');
+    // Bits across byte boundaries: 20 pages from page 11 of a 64-page range → bits 11..30.
+    b.map(w.mm, { flags: RW, vaddr: 0n, iova: 11n * PAGE, size: 20n * PAGE });
+    const bits = b.dirtyBitmap({ ...req, size: 64n * PAGE });
+    const want = new Uint8Array(8);
+    for (const i of [2, 3, ...Array.from({ length: 20 }, (_, k) => 11 + k)]) want[i >> 3]! |= 1 << (i & 7);
+    expect([...bits]).toEqual([...want]);
     b.dirtyStop();
     expect(errno(() => b.dirtyBitmap(req))).toBe('EINVAL');
   });
