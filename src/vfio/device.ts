@@ -242,6 +242,7 @@ export class VfioDevice implements KernelFile {
   #barRange(index: number, pos: number, count: number): { bar: number; n: number } {
     const b = this.device.fn.bars[index];
     if (b === undefined) throw fail('EINVAL', `region ${index}: ${this.device.address} has no such BAR`);
+    if (!this.device.fn.isAssigned(index)) throw fail('EINVAL', `region ${index}: the host assigned the BAR no address`);
     if (BigInt(pos) >= b.size) throw fail('EINVAL', `offset 0x${pos.toString(16)} is past the end of region ${index} (0x${b.size.toString(16)} bytes)`);
     const n = Math.min(count, Number(b.size - BigInt(pos)));
     if (b.kind !== 'io' && !this.#core.config.memoryEnabled && n > 0) {

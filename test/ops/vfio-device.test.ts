@@ -5,6 +5,7 @@ import { HANDLERS } from '../../src/ops/index.js';
 import { encodePayload } from '../../src/wire/msgpack.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
+import { parseTopology } from '../../src/hw/topology.js';
 import { CONFIG, MIXED_TOPOLOGY, barRead, cfgWrite, openDevice } from '../vfio/device-setup.js';
 
 describe('VFIO_DEVICE_GET_INFO / GET_REGION_INFO / GET_IRQ_INFO', () => {
@@ -91,6 +92,15 @@ describe('REGION_READ / REGION_WRITE', () => {
     cfgWrite(s, 4, 2, 0x2);
     expect(barRead(s, 0x3000)).toBe(0xffff_ffff);
     expect(barRead(s, 0x3800)).toBe(0); // the PBA is not excluded
+  });
+
+  it('a BAR the host could not place in MMIO32 is EINVAL to access, while its region info keeps the size', () => {
+    const topology = parseTopology({ phbs: [{ mmio32: { start: '0x80000000', size: 16384 },
+      pes: [{ pe: 1, group: 1, devices: ['0000:01:00.0'] }, { pe: 2, group: 2, devices: ['0000:02:00.0'] }] }] });
+    const s = openDevice({ topology, group: 2 });
+    expect(s.system.host.peOfGroup(1)!.devices[0]!.fn.barAddress(0)).toBe(0x8000_0000n);
+    expect(call(s.ctx, 'VFIO_DEVICE_GET_REGION_INFO', { fd: s.dev, index: 0 }).size).toBe(0x4000n);
+    expect(errno(() => barRead(s, 8))).toBe('EINVAL');
   });
 
   it('ROM: readable with the signature, writes EINVAL', () => {

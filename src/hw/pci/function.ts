@@ -46,6 +46,8 @@ export class PciFunction {
   readonly #msixPba: Uint8Array;
   /** BAR registers as the host assigned them, restored after a reset by whoever owns the function. */
   #assigned: Uint8Array | undefined;
+  /** Region indexes the host gave an address (the kernel's resources: a reset does not change them). */
+  readonly #assignedIndexes = new Set<number>();
 
   constructor(address: string, spec: PciFunctionSpec) {
     this.address = address;
@@ -134,6 +136,7 @@ export class PciFunction {
     for (const [index, addr] of addresses) {
       const b = this.bars[index];
       if (b === undefined) continue;
+      this.#assignedIndexes.add(index);
       if (b.kind === 'rom') {
         this.config.set32(PCI_ROM_ADDRESS, Number(addr & 0xffff_f800n));
         continue;
@@ -144,6 +147,11 @@ export class PciFunction {
       if (b.kind === 'mem64') this.config.set32(off + 4, Number(addr >> 32n));
     }
     this.#assigned = this.config.read(PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS + 4 - PCI_BASE_ADDRESS_0);
+  }
+
+  /** Whether the host assigned region `index` an address (pci_resource_start ≠ 0). */
+  isAssigned(index: number): boolean {
+    return this.#assignedIndexes.has(index);
   }
 
   /** Writes the host's BAR assignment back (after a reset cleared it). */
