@@ -46,12 +46,12 @@ export abstract class OpMethods {
     return this.call('VFIO_GET_API_VERSION', { fd }, opts);
   }
 
-  /** VFIO_CHECK_EXTENSION (258): ret > 0 if the extension (IOMMU type) is supported: SPAPR_TCE 2, SPAPR_TCE_v2 7; with a group on an smmu PHB (or a type1 backend) also TYPE1 1, TYPE1v2 3, UNMAP_ALL 9, and UPDATE_VADDR 10 once type1 is set. */
+  /** VFIO_CHECK_EXTENSION (258): ret > 0 if the extension (IOMMU type) is supported: SPAPR_TCE 2, SPAPR_TCE_v2 7. */
   vfioCheckExtension(req: Requests['VFIO_CHECK_EXTENSION'], opts?: CallOptions): Promise<Replies['VFIO_CHECK_EXTENSION']> {
     return this.call('VFIO_CHECK_EXTENSION', req, opts);
   }
 
-  /** VFIO_SET_IOMMU (259): Selects the IOMMU backend (2 = SPAPR_TCE v1, 7 = SPAPR_TCE_v2 on spapr PHBs; 1 = TYPE1, 3 = TYPE1v2 on smmu PHBs) and attaches every group of the container. Type1 on a sPAPR group is EOPNOTSUPP, sPAPR on an smmu group ENODEV; another extension type1 answers (9, 10) EINVAL. */
+  /** VFIO_SET_IOMMU (259): Selects the IOMMU backend (2 = SPAPR_TCE v1, 7 = SPAPR_TCE_v2) and attaches every group of the container. */
   vfioSetIommu(req: Requests['VFIO_SET_IOMMU'], opts?: CallOptions): Promise<Replies['VFIO_SET_IOMMU']> {
     return this.call('VFIO_SET_IOMMU', req, opts);
   }
@@ -96,17 +96,17 @@ export abstract class OpMethods {
     return this.call('VFIO_IOMMU_DISABLE', { fd }, opts);
   }
 
-  /** VFIO_IOMMU_MAP_DMA (268): sPAPR: maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced. Type1 (smmu groups): adds one mapping; flags READ 1 | WRITE 2 | VADDR 4 (VADDR alone: give a mapping invalidated by UNMAP_DMA VADDR its new vaddr; ENOENT none there); iova, size and vaddr aligned to the smallest IOMMU page size and inside one usable IOVA range (else EINVAL); EEXIST over a mapping; ENOSPC when dma_entry_limit is used up; ENOMEM past the locked-memory limit. */
+  /** VFIO_IOMMU_MAP_DMA (268): sPAPR: maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced; `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing mapped; kernel quirk K7). Type1 (smmu groups): adds one mapping; flags READ 1 | WRITE 2 | VADDR 4 (VADDR alone: give a mapping invalidated by UNMAP_DMA VADDR its new vaddr; ENOENT none there); iova, size and vaddr aligned to the smallest IOMMU page size and inside one usable IOVA range (else EINVAL); EEXIST over a mapping; ENOSPC when dma_entry_limit is used up; ENOMEM past the locked-memory limit. Type1 ret is always 0. */
   vfioIommuMapDma(req: Requests['VFIO_IOMMU_MAP_DMA'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_MAP_DMA']> {
     return this.call('VFIO_IOMMU_MAP_DMA', req, opts);
   }
 
-  /** VFIO_IOMMU_UNMAP_DMA (269): sPAPR: clears the TCEs of [iova, iova+size). Type1 (smmu groups): removes the mappings in [iova, iova+size); v2 refuses to bisect one (EINVAL), v1 stops when a mapping starts before iova and takes whole any mapping starting inside; flags GET_DIRTY_BITMAP 1 (with bitmap_pgsize and bitmap_size; EINVAL unless dirty tracking is started), ALL 2 (iova = size = 0), VADDR 4 (invalidate the vaddr, keep the mapping). Type1 replies size = bytes unmapped (or invalidated) and, for GET_DIRTY_BITMAP, bitmap. */
+  /** VFIO_IOMMU_UNMAP_DMA (269): sPAPR: clears the TCEs of [iova, iova+size); `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing cleared; kernel quirk K7). Type1 (smmu groups): removes the mappings in [iova, iova+size); v2 refuses to bisect one (EINVAL), v1 stops when a mapping starts before iova and takes whole any mapping starting inside; flags GET_DIRTY_BITMAP 1 (with bitmap_pgsize and bitmap_size; EINVAL unless dirty tracking is started), ALL 2 (iova = size = 0), VADDR 4 (invalidate the vaddr, keep the mapping). Type1 replies size = bytes unmapped (or invalidated) and, for GET_DIRTY_BITMAP, bitmap. Type1 ret is always 0. */
   vfioIommuUnmapDma(req: Requests['VFIO_IOMMU_UNMAP_DMA'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_UNMAP_DMA']> {
     return this.call('VFIO_IOMMU_UNMAP_DMA', req, opts);
   }
 
-  /** VFIO_IOMMU_SPAPR_REGISTER_MEMORY (270): v2 only: preregisters (pins and accounts) [vaddr, vaddr+size); enables mapping. */
+  /** VFIO_IOMMU_SPAPR_REGISTER_MEMORY (270): v2 only: preregisters (pins and accounts) [vaddr, vaddr+size); enables mapping. Optional page_shift (vphb's own field): the range is hugetlbfs memory backed by 2^page_shift pages, so it backs IOMMU pages up to min(its alignment, that size); absent: the host page size (linux profile) or its alignment (strict). */
   vfioIommuSpaprRegisterMemory(req: Requests['VFIO_IOMMU_SPAPR_REGISTER_MEMORY'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_SPAPR_REGISTER_MEMORY']> {
     return this.call('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', req, opts);
   }
@@ -196,7 +196,7 @@ export abstract class OpMethods {
     return this.call('KVM_CHECK_EXTENSION', req, opts);
   }
 
-  /** KVM_ENABLE_CAP (514): VM capability; 104 KVM_CAP_PPC_ENABLE_HCALL takes args[0] = hcall opcode, args[1] = 0/1. */
+  /** KVM_ENABLE_CAP (514): VM capability; 104 KVM_CAP_PPC_ENABLE_HCALL takes args[0] = hcall opcode (any hcall HV KVM implements), args[1] = 0/1. */
   kvmEnableCap(req: Requests['KVM_ENABLE_CAP'], opts?: CallOptions): Promise<Replies['KVM_ENABLE_CAP']> {
     return this.call('KVM_ENABLE_CAP', req, opts);
   }
@@ -221,7 +221,7 @@ export abstract class OpMethods {
     return this.call('KVM_CREATE_DEVICE', req, opts);
   }
 
-  /** KVM_SET_DEVICE_ATTR (519): KVM VFIO device: group 1, attr 1 ADD / 2 DEL (groupfd), 3 SET_SPAPR_TCE (groupfd, tablefd). */
+  /** KVM_SET_DEVICE_ATTR (519): KVM VFIO device: group 1, attr 1 ADD / 2 DEL (groupfd: a VFIO group or device fd), 3 SET_SPAPR_TCE (groupfd, tablefd; a device fd is EIO). */
   kvmSetDeviceAttr(req: Requests['KVM_SET_DEVICE_ATTR'], opts?: CallOptions): Promise<Replies['KVM_SET_DEVICE_ATTR']> {
     return this.call('KVM_SET_DEVICE_ATTR', req, opts);
   }

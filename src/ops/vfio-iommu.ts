@@ -25,20 +25,20 @@ export const vfioIommuHandlers: HandlerMap = {
   VFIO_IOMMU_MAP_DMA: (ctx, req) => {
     const t1 = ctx.handles.get(req.fd, Container).type1;
     if (t1 !== undefined) return type1MapDma(ctx, t1, req);
-    backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').map(ctx.mm, {
-      flags: req.flags ?? 0,
-      vaddr: req.vaddr,
-      iova: req.iova,
-      size: req.size,
-    });
-    return {};
+    return {
+      ret: backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').map(ctx.mm, {
+        flags: req.flags ?? 0,
+        vaddr: req.vaddr,
+        iova: req.iova,
+        size: req.size,
+      }),
+    };
   },
 
   VFIO_IOMMU_UNMAP_DMA: (ctx, req) => {
     const t1 = ctx.handles.get(req.fd, Container).type1;
     if (t1 !== undefined) return type1UnmapDma(t1, req);
-    backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmap(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size });
-    return {};
+    return { ret: backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmap(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size }) };
   },
 
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY: (ctx, req) => {
@@ -46,6 +46,7 @@ export const vfioIommuHandlers: HandlerMap = {
       flags: req.flags ?? 0,
       vaddr: req.vaddr,
       size: req.size,
+      ...(req.page_shift === undefined ? {} : { page_shift: req.page_shift }),
     });
     return {};
   },

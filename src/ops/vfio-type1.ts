@@ -20,7 +20,7 @@ function type1(ctx: OpContext, fd: number, op: string): Type1Backend {
 
 export function type1MapDma(ctx: OpContext, backend: Type1Backend, req: Requests['VFIO_IOMMU_MAP_DMA']): Replies['VFIO_IOMMU_MAP_DMA'] {
   backend.map(ctx.mm, { flags: req.flags ?? 0, vaddr: req.vaddr, iova: req.iova, size: req.size });
-  return {};
+  return { ret: 0 };
 }
 
 export function type1UnmapDma(backend: Type1Backend, req: Requests['VFIO_IOMMU_UNMAP_DMA']): Replies['VFIO_IOMMU_UNMAP_DMA'] {
@@ -31,7 +31,7 @@ export function type1UnmapDma(backend: Type1Backend, req: Requests['VFIO_IOMMU_U
     ...(req.bitmap_pgsize === undefined ? {} : { bitmapPgsize: req.bitmap_pgsize }),
     ...(req.bitmap_size === undefined ? {} : { bitmapSize: req.bitmap_size }),
   });
-  return r.bitmap === undefined ? { size: r.size } : { size: r.size, bitmap: r.bitmap };
+  return r.bitmap === undefined ? { ret: 0, size: r.size } : { ret: 0, size: r.size, bitmap: r.bitmap };
 }
 
 const DIRTY_FLAGS = VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP | VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;

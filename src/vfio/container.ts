@@ -10,6 +10,7 @@ import { fail } from '../wire/errno.js';
 import { CLOSE_RANK, type KernelFile } from './kernel-file.js';
 import { VFIO_API_VERSION, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from './constants.js';
 import type { Group } from './group.js';
+import { quirksOf, type Quirks } from './profile.js';
 import { SpaprTceBackend } from './spapr-tce.js';
 import { Type1Backend } from './type1.js';
 import { DEFAULT_DMA_ENTRY_LIMIT } from '../hw/smmu-spec.js';
@@ -18,12 +19,14 @@ export class Container implements KernelFile {
   readonly closeRank = CLOSE_RANK.container;
   readonly #groups: Group[] = [];
   readonly #onGone: (c: Container) => void;
+  readonly quirks: Quirks;
   #backend: SpaprTceBackend | Type1Backend | undefined;
   #fdOpen = true;
 
   /** `onGone` runs once the container can no longer be reached (fd closed, no group left). */
-  constructor(onGone: (c: Container) => void = () => undefined) {
+  constructor(onGone: (c: Container) => void = () => undefined, quirks: Quirks = quirksOf()) {
     this.#onGone = onGone;
+    this.quirks = quirks;
   }
 
   get groups(): readonly Group[] {
@@ -64,7 +67,8 @@ export class Container implements KernelFile {
 
   /**
    * VFIO_SET_IOMMU: EINVAL without a group or with a backend already set; ENODEV for a type no
-   * backend provides; otherwise every group is attached, and the first failure unwinds them all.
+   * backend claims; EINVAL for one a backend claims as an extension but cannot open as a type
+   * (VFIO_EEH, 5: K15); otherwise every group is attached, and the first failure unwinds them all.
    */
   setIommu(type: number): void {
     if (this.#groups.length === 0) throw fail('EINVAL', 'container has no group: SET_IOMMU needs at least one');
@@ -84,7 +88,7 @@ export class Container implements KernelFile {
    * another extension type1 answers (its open refuses it), ENODEV for one no driver claims.
    */
   #openBackend(type: number): SpaprTceBackend | Type1Backend {
-    if (SpaprTceBackend.checkExtension(type) > 0) return new SpaprTceBackend(type);
+    if (SpaprTceBackend.checkExtension(type) > 0) return new SpaprTceBackend(type, this.quirks);
     if (type === VFIO_TYPE1_IOMMU || type === VFIO_TYPE1v2_IOMMU) {
       const smmu = this.#groups.map((g) => g.pe.phb.spec.smmu).find((s) => s !== undefined);
       return new Type1Backend(type, smmu?.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT, this.#groups[0]!.pe.phb.hostPageShift);

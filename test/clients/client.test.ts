@@ -77,7 +77,7 @@ describe('Client calls', () => {
 
   it('delivers server-initiated frames as events, apart from replies even with the same msg_id', async () => {
     const { client } = await setup((r, c) => {
-      const event = Buffer.from(vecBytes('vfio-device-irq-event'));
+      const event = Buffer.from(vecBytes('server-command-irq-event'));
       event.writeUInt16LE(r.header.msgId, 0); // the server's ids are its own: a clash must not matter
       c.socket.write(event);
       const noFlag = Buffer.from(event);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
-import { formatHostState } from '../../src/cli-inspect.js';
+import { formatHostState } from '../../src/cli/inspect-format.js';
 import { formatTopology } from '../../src/topology-table.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
@@ -80,15 +80,15 @@ describe('MAP_DMA / UNMAP_DMA on a type1 container', () => {
   it('map, translate through the group and device fds, unmap with the size in the reply', () => {
     const ctx = connect();
     const { fd, groups } = type1Container(ctx, [7]);
-    expect(call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0x7000_0000n, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({});
+    expect(call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0x7000_0000n, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ ret: 0 });
     expect(call(ctx, 'IOMMU_TRANSLATE', { fd: groups[0]!, iova: 0x1000_0040n, access: 'write' })).toEqual({ addr: 0x7000_0040n, page_size: 2n * MiB });
     const dev = call(ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: groups[0]!, name: '0002:01:00.0' }).fd;
     expect(call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x1020_0000n, access: 'read' }).addr).toBe(0x7020_0000n);
     expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x800_0000n, access: 'write' }))).toBe('EFAULT');
     expect(errno(() => call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0x800_0000n, size: PAGE }))).toBe('EINVAL');
     expect(errno(() => call(ctx, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0x1000_0000n, size: PAGE }))).toBe('EEXIST');
-    expect(call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ size: 4n * MiB });
-    expect(call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ size: 0n });
+    expect(call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ ret: 0, size: 4n * MiB });
+    expect(call(ctx, 'VFIO_IOMMU_UNMAP_DMA', { fd, iova: 0x1000_0000n, size: 4n * MiB })).toEqual({ ret: 0, size: 0n });
     expect(ctx.mm.lockedPages).toBe(0);
   });
 

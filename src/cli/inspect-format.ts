@@ -1,5 +1,5 @@
 /** `vphb inspect`: a running server's HOST_STATE as tables (or JSON). */
-import type { Replies } from './wire/ops.generated.js';
+import type { Replies } from '../wire/ops.generated.js';
 
 export type HostStateReply = Replies['HOST_STATE'];
 
