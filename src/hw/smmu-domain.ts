@@ -39,8 +39,10 @@ export interface MsiPage {
 export interface MsiCookie {
   /** Start of the software MSI window (the reserved region's base). */
   base: bigint;
-  /** Next IOVA handed out. Nothing bounds it by the window's length (see PROTOCOL.md). */
+  /** Next IOVA handed out. Under the linux profile nothing bounds it by the window's length. */
   next: bigint;
+  /** End (exclusive) of the window when pages must stay inside it (strict profile), else undefined. */
+  end?: bigint;
   readonly pages: MsiPage[];
 }
 
@@ -133,10 +135,13 @@ export class SmmuDomain {
     if (this.#table[at]?.iova === iova) this.#table.splice(at, 1);
   }
 
-  /** iommu_get_msi_cookie: MSI pages will be allocated from `base`. */
-  getMsiCookie(base: bigint): void {
+  /**
+   * iommu_get_msi_cookie: MSI pages will be allocated from `base`; with `windowSize`, only inside
+   * [base, base + windowSize).
+   */
+  getMsiCookie(base: bigint, windowSize?: bigint): void {
     if (this.#cookie !== undefined) throw fail('EEXIST', `${this.phb.name} domain already has an MSI cookie`);
-    this.#cookie = { base, next: base, pages: [] };
+    this.#cookie = windowSize === undefined ? { base, next: base, pages: [] } : { base, next: base, end: base + windowSize, pages: [] };
   }
 
   /**
@@ -151,6 +156,7 @@ export class SmmuDomain {
     const page = cookie.pages.find((p) => p.phys === phys);
     if (page !== undefined) return { page, created: false };
     const iova = cookie.next;
+    if (cookie.end !== undefined && iova + this.msiGranule > cookie.end) return undefined;
     try {
       this.map({ iova, size: this.msiGranule, addr: phys, prot: IOMMU_WRITE, kind: 'msi' });
     } catch {

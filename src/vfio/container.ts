@@ -91,7 +91,7 @@ export class Container implements KernelFile {
     if (SpaprTceBackend.checkExtension(type) > 0) return new SpaprTceBackend(type, this.quirks);
     if (type === VFIO_TYPE1_IOMMU || type === VFIO_TYPE1v2_IOMMU) {
       const smmu = this.#groups.map((g) => g.pe.phb.spec.smmu).find((s) => s !== undefined);
-      return new Type1Backend(type, smmu?.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT, this.#groups[0]!.pe.phb.hostPageShift);
+      return new Type1Backend(type, smmu?.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT, this.#groups[0]!.pe.phb.hostPageShift, this.quirks);
     }
     if (Type1Backend.checkExtension(type) > 0) throw fail('EINVAL', `type ${type} is an extension, not an IOMMU type`);
     throw fail('ENODEV', `no IOMMU backend provides type ${type}`);

@@ -22,6 +22,7 @@ import {
   VFIO_TYPE1v2_IOMMU,
 } from './constants.js';
 import type { Mm } from './locked-memory.js';
+import { quirksOf, type Quirks } from './profile.js';
 import { dirtyBitmapOf, trailingZeros, verifyBitmapSize } from './type1-dirty.js';
 import { aperResize, iovaValid, resvExclude, type IovaRange } from './type1-iova.js';
 import {
@@ -99,6 +100,7 @@ export class Type1Backend {
   #vaddrInvalidCount = 0;
   #dirtyTracking = false;
   #pgsizeBitmap: bigint;
+  readonly #quirks: Quirks;
 
   /** vfio_iommu_type1_check_extension; `active` = asked of an open backend (not the empty container). */
   static checkExtension(extension: number, backend?: Type1Backend): number {
@@ -118,13 +120,14 @@ export class Type1Backend {
   }
 
   /** vfio_iommu_type1_open: `dmaEntryLimit` is the module's dma_entry_limit. */
-  constructor(type: number, dmaEntryLimit: number, hostPageShift: number) {
+  constructor(type: number, dmaEntryLimit: number, hostPageShift: number, quirks: Quirks = quirksOf()) {
     if (type !== VFIO_TYPE1_IOMMU && type !== VFIO_TYPE1v2_IOMMU) throw fail('EINVAL', `IOMMU type ${type} is not type1`);
     this.type = type;
     this.v2 = type === VFIO_TYPE1v2_IOMMU;
     this.hostPageShift = hostPageShift;
     this.#dmaAvail = dmaEntryLimit;
     this.#pgsizeBitmap = this.#pageMask;
+    this.#quirks = quirks;
   }
 
   // ---- introspection -------------------------------------------------------------------------
@@ -213,7 +216,7 @@ export class Type1Backend {
         throw e;
       }
       const swMsi = regions.find((r) => r.type === 'sw-msi');
-      if (swMsi !== undefined) domain.getMsiCookie(swMsi.start);
+      if (swMsi !== undefined) domain.getMsiCookie(swMsi.start, this.#quirks.msiCookieUnbounded ? undefined : swMsi.size);
       this.#domains.push(domain);
       this.#updatePgsizeBitmap();
     }

@@ -29,8 +29,9 @@ function enable(dev: VfioDevice, index: number, count: number, token = 10): void
 }
 
 /** A PHB with a one-page (64K) MSI window and two ITSes: groups 7 and 8 target different doorbells. */
-function tinyWindow(): World {
+function tinyWindow(profile: 'linux' | 'strict' = 'linux'): World {
   return world({
+    profile,
     topology: parseTopology({
       phbs: [{
         kind: 'smmu', name: 'tiny', sw_msi: { start: '0x8000000', size: '0x10000' }, its: ['0x8080000', '0x80a0000'],
@@ -122,6 +123,17 @@ describe('transparent MSI', () => {
     t1.unmap({ flags: 0, iova: WINDOW + 0x1_0000n, size: 256n * MiB });
     enable(b, MSI, 1);
     expect(msiTargetOf(b.device)).toBe(WINDOW + 0x1_0040n);
+  });
+
+  it('strict profile: a doorbell page that does not fit in the window is ENOSPC even when the IOVA after it is free', () => {
+    const w = tinyWindow('strict');
+    const { files } = w.setup([7, 8], 3);
+    enable(device(files[0]!, '0002:01:00.0'), MSI, 1);
+    const b = device(files[1]!, '0002:02:00.0');
+    expect(failure(() => enable(b, MSI, 1)).code).toBe('ENOSPC');
+    const cookie = w.host.peOfGroup(8)!.smmuDomain!.cookie!;
+    expect([cookie.pages.length, cookie.next, cookie.end]).toEqual([1, WINDOW + 0x1_0000n, WINDOW + 0x1_0000n]);
+    expect(b.irqs.type).toBe('none');
   });
 
   it('the MSI page lives in the domain of the device: another SMMU gets its own cookie and page', () => {
