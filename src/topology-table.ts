@@ -63,8 +63,31 @@ function deviceEntry(f: FunctionInfo): unknown {
   };
 }
 
+type PhbReply = Replies['TOPOLOGY']['phbs'][number];
+
+/** An smmu PHB in config form: its SMMU keys, each PE with its own reserved regions and ITS index. */
+function smmuConfig(p: PhbReply): unknown {
+  const s = p.smmu!;
+  const region = (r: { start: bigint; size: bigint; type: string }) => ({ start: r.start, size: r.size, type: r.type });
+  return {
+    name: p.name, kind: p.kind, model: p.model, page_shifts: s.page_shifts, iova_bits: s.iova_bits,
+    sw_msi: { start: s.sw_msi.start, size: s.sw_msi.size }, reserved_regions: s.reserved_regions.map(region),
+    its: s.doorbells.map((d) => d - 0x1_0040n), dma_entry_limit: s.dma_entry_limit,
+    pes: p.groups.map((g) => {
+      const own = s.groups.find((x) => x.group === g.group);
+      return {
+        pe: g.pe, group: g.group,
+        devices: g.functions === undefined ? g.devices : g.functions.map(deviceEntry),
+        reserved_regions: (own?.reserved_regions ?? []).filter((r) => r.type !== 'sw-msi').map(region),
+        its: Math.max(0, s.doorbells.indexOf(own?.doorbell ?? 0n)),
+      };
+    }),
+  };
+}
+
 export function topologyToConfig(t: Replies['TOPOLOGY']): unknown {
   const phbs = t.phbs.map((p) => {
+    if (p.smmu !== undefined) return smmuConfig(p);
     const { index: _index, groups, ...rest } = p;
     const pes = groups.map(({ functions, devices, ...g }) => ({ ...g, devices: functions === undefined ? devices : functions.map(deviceEntry) }));
     return { ...rest, pes };

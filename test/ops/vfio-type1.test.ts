@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
 import { formatHostState } from '../../src/cli/inspect-format.js';
-import { formatTopology } from '../../src/topology-table.js';
+import { parseTopology } from '../../src/hw/topology.js';
+import { phbInfo } from '../../src/ops/basic.js';
+import { formatTopology, topologyToConfig } from '../../src/topology-table.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
 
@@ -206,6 +208,19 @@ describe('TOPOLOGY and connection teardown', () => {
     const text = formatTopology(call(connect(), 'TOPOLOGY', {}));
     expect(text).toContain('PHB 2 smmu0: smmu SMMUv3, IOMMU pages 4K/2M/1G, IOVA 48 bits, dma_entry_limit 65535, doorbells 0x80000050040\n');
     expect(text).toMatch(/  8 +2 +0002:02:00\.0 +sw-msi 0x8000000\+1M, reserved 0x40000000\+1M\n/);
+  });
+
+  it('topology --json of an smmu PHB is a config that parses back to the same PHB (ITS index, own and PHB regions)', () => {
+    const topo = parseTopology({
+      phbs: [{
+        kind: 'smmu', name: 's', iova_bits: 44, page_shifts: [16], sw_msi: { start: '0x8000000', size: '0x20000' }, dma_entry_limit: 9,
+        its: ['0x8080000', '0x80a0000'], reserved_regions: [{ start: '0xfee00000', size: '0x100000', type: 'direct-relaxable' }],
+        pes: [{ pe: 1, group: 7, devices: ['0002:01:00.0'] }, { pe: 3, group: 9, devices: ['0002:02:00.0'], its: 1, reserved_regions: [{ start: 0, size: 65536 }] }],
+      }],
+    });
+    const reply = { host_page_shift: 16, phbs: topo.phbs.map(phbInfo) };
+    const again = parseTopology(topologyToConfig(reply as never));
+    expect(again.phbs.map(phbInfo)).toEqual(reply.phbs);
   });
 
   it('a dying connection releases its type1 container: groups free, pages unlocked, another connection can take them', () => {
