@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 import { inspect } from './inspect.js';
 import { ping } from './ping.js';
 import { serve } from './serve.js';
+import { sysfs } from './sysfs.js';
 import { topology } from './topology.js';
 
-export const COMMANDS: readonly Command[] = [serve, ping, topology, inspect];
+export const COMMANDS: readonly Command[] = [serve, ping, topology, inspect, sysfs];

@@ -1,0 +1,35 @@
+/** `vphb sysfs DIR`: the sysfs stand-in QEMU's vfio-pci reads, and the QEMU command lines to use it. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from './command.js';
+import { CONNECT_OPTIONS, withClient } from './connect.js';
+import { preloadLibraryPath, qemuCommands, writeSysfs } from './sysfs-tree.js';
+
+export const sysfs: Command = {
+  name: 'sysfs',
+  summary: 'write the sysfs stand-in QEMU vfio-pci reads, and print the QEMU command lines',
+  description: 'DIR/bus/pci/devices/<address>/iommu_group links to DIR/kernel/iommu_groups/<N> for every device\nof the running server; pass DIR/bus/pci/devices/<address> to -device vfio-pci,sysfsdev=.',
+  positionals: '<dir>',
+  options: [
+    ...CONNECT_OPTIONS,
+    { name: 'device', type: 'string', placeholder: 'ADDR', describe: 'only this PCI address' },
+  ],
+  async run(opts, io) {
+    const [dir, ...extra] = opts.positionals;
+    if (dir === undefined || extra.length > 0) throw new Error('sysfs: give exactly one directory (vphb sysfs DIR)');
+    await withClient(opts, io, async (client, target) => {
+      let devices = writeSysfs(dir, await client.topology());
+      const only = opts.str('device');
+      if (only !== undefined) {
+        devices = devices.filter((d) => d.address === only);
+        if (devices.length === 0) throw new Error(`--device ${only}: not in the server's topology`);
+      }
+      const lib = preloadLibraryPath();
+      io.stdout.write(`wrote ${devices.length} device(s) under ${resolve(dir)}/bus/pci/devices\n`);
+      if (!existsSync(lib)) io.stdout.write(`note: ${lib} is not built yet: run make -C clients/c\n`);
+      if (target.startsWith('ws:')) io.stdout.write('note: libvphb-vfio.so connects over a UNIX socket or tcp:// (VPHB_SOCKET, VPHB_TOKEN)\n');
+      // The preload library takes a bare socket path (or tcp://); print the path for a UNIX server.
+      io.stdout.write(qemuCommands(devices, target.startsWith('unix:') ? target.slice('unix:'.length) : target, lib));
+    });
+  },
+};

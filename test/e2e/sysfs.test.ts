@@ -1,0 +1,46 @@
+/** `vphb sysfs DIR` against a live server: what QEMU's vfio-pci reads (sysfsdev, iommu_group). */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, startVphb, type VphbProc } from './vphb-proc.js';
+
+let vphb: VphbProc;
+const dir = mkdtempSync(join(tmpdir(), 'vphb-sysfs-'));
+beforeAll(async () => { vphb = await startVphb(); });
+afterAll(async () => { await vphb?.stop(); rmSync(dir, { recursive: true, force: true }); });
+
+function sysfs(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'sysfs', ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('vphb sysfs', () => {
+  it('writes an iommu_group link per device whose target basename is the group, and prints the QEMU command', () => {
+    const r = sysfs(dir, '-c', vphb.socket);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('wrote 8 device(s)');
+    const expectGroups: Array<[string, number]> = [['0000:01:00.0', 1], ['0000:01:00.1', 1], ['0000:02:00.0', 2], ['0000:04:00.1', 4], ['0001:02:00.0', 6]];
+    for (const [addr, group] of expectGroups) {
+      const dev = join(dir, 'bus', 'pci', 'devices', addr);
+      const target = readlinkSync(join(dev, 'iommu_group'));
+      expect(basename(target)).toBe(String(group)); // what QEMU parses
+      expect(realpathSync(join(dev, 'iommu_group'))).toBe(realpathSync(join(dir, 'kernel', 'iommu_groups', String(group))));
+      expect(existsSync(join(dev, 'subsystem'))).toBe(false); // "not an mdev"
+      expect(r.stdout).toContain(`-device vfio-pci,sysfsdev=${dev}\n`);
+    }
+    expect(r.stdout).toMatch(/LD_PRELOAD=\S*\/clients\/c\/build\/libvphb-vfio\.so VPHB_SOCKET=\S+ qemu-system-ppc64 -M pseries/);
+    expect(r.stdout).toContain(`VPHB_SOCKET=${vphb.socket} `);
+  });
+
+  it('is idempotent and filters by --device; an unknown device is an error naming it', () => {
+    const again = sysfs(dir, '-c', vphb.socket, '--device', '0000:02:00.0');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('wrote 1 device(s)');
+    expect(again.stdout.match(/-device vfio-pci/g)).toHaveLength(1);
+    const bad = sysfs(dir, '-c', vphb.socket, '--device', '0000:7f:00.0');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--device 0000:7f:00.0: not in the server');
+  });
+});
