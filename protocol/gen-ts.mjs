@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const registry = JSON.parse(readFileSync(`${root}protocol/ops.json`, 'utf8'));
 const out = `${root}src/wire/ops.generated.ts`;
 
-const STRUCTS = new Set(['Capabilities', 'PhbInfo', 'DdwInfo', 'HostPhb', 'HostContainer', 'HostVm', 'HostConnection']);
+const STRUCTS = new Set(['Capabilities', 'PhbInfo', 'DdwInfo', 'HostPhb', 'HostContainer', 'HostVm', 'HostConnection', 'IovaRange', 'Type1Migration']);
 function tsType(t) {
   if (t.endsWith('[]')) return `${tsType(t.slice(0, -2))}[]`;
   switch (t) {

@@ -14,9 +14,24 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+function formatSmmu(p: Replies['TOPOLOGY']['phbs'][number]): string {
+  const s = p.smmu!;
+  let out = `\nPHB ${p.index} ${p.name}: ${p.kind} ${p.model}, IOMMU pages ${s.page_shifts.map((x) => size(1n << BigInt(x))).join('/')}, ` +
+    `IOVA ${s.iova_bits} bits, dma_entry_limit ${s.dma_entry_limit}, doorbells ${s.doorbells.map(hex).join(', ')}\n`;
+  out += table([['  GROUP', 'PE', 'DEVICES', 'RESERVED'], ...p.groups.map((g) => {
+    const r = s.groups.find((x) => x.group === g.group)?.reserved_regions ?? [];
+    return [`  ${g.group}`, `${g.pe}`, g.devices.join(' '), r.map((x) => `${x.type} ${hex(x.start)}+${size(x.size)}`).join(', ')];
+  })]);
+  return out;
+}
+
 export function formatTopology(t: Replies['TOPOLOGY']): string {
   let out = `host page size ${2 ** t.host_page_shift} bytes\n`;
   for (const p of t.phbs) {
+    if (p.smmu !== undefined) {
+      out += formatSmmu(p);
+      continue;
+    }
     out += `\nPHB ${p.index} ${p.name}: ${p.kind} ${p.model}, IOMMU pages ${p.page_shifts.map((s) => size(1n << BigInt(s))).join('/')}, ` +
       `levels <= ${p.max_levels}, windows at ${p.window_starts.map(hex).join(', ')} (DDW ${p.max_dynamic_windows})\n`;
     out += `  dma32 ${hex(p.dma32_window.start)}+${size(p.dma32_window.size)}  mmio32 ${hex(p.mmio32.start)}+${size(p.mmio32.size)}  msi ${hex(p.msi.start)}+${size(p.msi.size)}\n`;
@@ -48,8 +63,31 @@ function deviceEntry(f: FunctionInfo): unknown {
   };
 }
 
+type PhbReply = Replies['TOPOLOGY']['phbs'][number];
+
+/** An smmu PHB in config form: its SMMU keys, each PE with its own reserved regions and ITS index. */
+function smmuConfig(p: PhbReply): unknown {
+  const s = p.smmu!;
+  const region = (r: { start: bigint; size: bigint; type: string }) => ({ start: r.start, size: r.size, type: r.type });
+  return {
+    name: p.name, kind: p.kind, model: p.model, page_shifts: s.page_shifts, iova_bits: s.iova_bits,
+    sw_msi: { start: s.sw_msi.start, size: s.sw_msi.size }, reserved_regions: s.reserved_regions.map(region),
+    its: s.doorbells.map((d) => d - 0x1_0040n), dma_entry_limit: s.dma_entry_limit,
+    pes: p.groups.map((g) => {
+      const own = s.groups.find((x) => x.group === g.group);
+      return {
+        pe: g.pe, group: g.group,
+        devices: g.functions === undefined ? g.devices : g.functions.map(deviceEntry),
+        reserved_regions: (own?.reserved_regions ?? []).filter((r) => r.type !== 'sw-msi').map(region),
+        its: Math.max(0, s.doorbells.indexOf(own?.doorbell ?? 0n)),
+      };
+    }),
+  };
+}
+
 export function topologyToConfig(t: Replies['TOPOLOGY']): unknown {
   const phbs = t.phbs.map((p) => {
+    if (p.smmu !== undefined) return smmuConfig(p);
     const { index: _index, groups, ...rest } = p;
     const pes = groups.map(({ functions, devices, ...g }) => ({ ...g, devices: functions === undefined ? devices : functions.map(deviceEntry) }));
     return { ...rest, pes };

@@ -7,6 +7,6 @@ export { defaultSocketPath, parseTarget, type TransportKind } from './transport.
 export { ERRNO, VphbError, errnoName, isVphbError, type ErrnoName } from '../../src/wire/errno.js';
 export type { EventName, Events, MsgpackOpName, OpName, Replies, Requests } from '../../src/wire/ops.generated.js';
 export type {
-  Capabilities, DdwInfo, GroupInfo, HostConnection, HostContainer, HostDevice, HostPe, HostPhb, HostVm, OpInfo, PciBarInfo,
-  PciFunctionInfo, PhbInfo, RangeInfo,
+  Capabilities, DdwInfo, GroupInfo, HostConnection, HostContainer, HostDevice, HostPe, HostPhb, HostVm, IovaRange, OpInfo, PciBarInfo,
+  PciFunctionInfo, PhbInfo, RangeInfo, ResvRegionInfo, SmmuInfo, Type1Migration,
 } from '../../src/wire/structs.js';

@@ -96,12 +96,12 @@ export abstract class OpMethods {
     return this.call('VFIO_IOMMU_DISABLE', { fd }, opts);
   }
 
-  /** VFIO_IOMMU_MAP_DMA (268): Maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced. `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing mapped; kernel quirk K7). */
+  /** VFIO_IOMMU_MAP_DMA (268): sPAPR: maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced; `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing mapped; kernel quirk K7). Type1 (smmu groups): adds one mapping; flags READ 1 | WRITE 2 | VADDR 4 (VADDR alone: give a mapping invalidated by UNMAP_DMA VADDR its new vaddr; ENOENT none there); iova, size and vaddr aligned to the smallest IOMMU page size and inside one usable IOVA range (else EINVAL); EEXIST over a mapping; ENOSPC when dma_entry_limit is used up; ENOMEM past the locked-memory limit. Type1 ret is always 0. */
   vfioIommuMapDma(req: Requests['VFIO_IOMMU_MAP_DMA'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_MAP_DMA']> {
     return this.call('VFIO_IOMMU_MAP_DMA', req, opts);
   }
 
-  /** VFIO_IOMMU_UNMAP_DMA (269): Clears the TCEs of [iova, iova+size). `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing cleared; kernel quirk K7). */
+  /** VFIO_IOMMU_UNMAP_DMA (269): sPAPR: clears the TCEs of [iova, iova+size); `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing cleared; kernel quirk K7). Type1 (smmu groups): removes the mappings in [iova, iova+size); v2 refuses to bisect one (EINVAL), v1 stops when a mapping starts before iova and takes whole any mapping starting inside; flags GET_DIRTY_BITMAP 1 (with bitmap_pgsize and bitmap_size; EINVAL unless dirty tracking is started), ALL 2 (iova = size = 0), VADDR 4 (invalidate the vaddr, keep the mapping). Type1 replies size = bytes unmapped (or invalidated) and, for GET_DIRTY_BITMAP, bitmap. Type1 ret is always 0. */
   vfioIommuUnmapDma(req: Requests['VFIO_IOMMU_UNMAP_DMA'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_UNMAP_DMA']> {
     return this.call('VFIO_IOMMU_UNMAP_DMA', req, opts);
   }
@@ -174,6 +174,16 @@ export abstract class OpMethods {
   /** DEVICE_RAISE_IRQ (283): Emulator test op: the function behind a device fd raises interrupt index/vector as the hardware would (INTx assert, MSI/MSI-X message, ERR = an error reported to the driver, REQ = a device request). ret 1 when an armed eventfd was signalled (an event frame went to the owning connection), 0 when the interrupt was not delivered (not enabled, no eventfd, INTx masked: then it stays pending until UNMASK). */
   deviceRaiseIrq(req: Requests['DEVICE_RAISE_IRQ'], opts?: CallOptions): Promise<Replies['DEVICE_RAISE_IRQ']> {
     return this.call('DEVICE_RAISE_IRQ', req, opts);
+  }
+
+  /** VFIO_IOMMU_GET_INFO (300): Type1 containers (VFIO_IOMMU_GET_INFO): flags PGSIZES 1 | CAPS 2, iova_pgsizes (bitmap of IOMMU page sizes), and the capability chain as fields: iova_ranges (CAP_IOVA_RANGE: the aperture minus every attached group's reserved regions; absent when empty), migration (CAP_MIGRATION), dma_avail (CAP_DMA_AVAIL: mappings dma_entry_limit still allows). ENOTTY on an sPAPR container. */
+  vfioIommuGetInfo(fd: number, opts?: CallOptions): Promise<Replies['VFIO_IOMMU_GET_INFO']> {
+    return this.call('VFIO_IOMMU_GET_INFO', { fd }, opts);
+  }
+
+  /** VFIO_IOMMU_DIRTY_PAGES (301): Type1v2 dirty page tracking: flags START 1, STOP 2 or GET_BITMAP 4 (exactly one). GET_BITMAP reports [iova, iova+size) one bit per bitmap_pgsize (the smallest IOMMU page size) page into a bitmap of at most bitmap_size bytes; every page of a mapping is dirty, since IOMMU-backed groups can write anywhere they are mapped. EACCES on a v1 container; EINVAL tracking not started, bad sizes, or a mapping bisected by the range. */
+  vfioIommuDirtyPages(req: Requests['VFIO_IOMMU_DIRTY_PAGES'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_DIRTY_PAGES']> {
+    return this.call('VFIO_IOMMU_DIRTY_PAGES', req, opts);
   }
 
   /** KVM_CREATE_VM (512): A new VM (type 0, or 1 = KVM_VM_PPC_HV). */

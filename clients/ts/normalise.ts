@@ -56,11 +56,46 @@ function phbInfo(x: unknown, path: string): Obj {
   for (const k of ['dma32_window', 'mmio32', 'msi']) if (k in m) m[k] = range(m[k], `${path}.${k}`);
   for (const k of ['index', 'max_levels', 'max_dynamic_windows', 'max_level_bytes']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
   if ('groups' in m) m['groups'] = deepU64(m['groups'], `${path}.groups`);
+  if ('smmu' in m) m['smmu'] = smmuInfo(m['smmu'], `${path}.smmu`);
+  return m;
+}
+
+function resvRegion(x: unknown, path: string): Obj {
+  return range(x, path);
+}
+
+function smmuInfo(x: unknown, path: string): Obj {
+  const m = { ...mapOf(x, path) };
+  if ('sw_msi' in m) m['sw_msi'] = range(m['sw_msi'], `${path}.sw_msi`);
+  if ('reserved_regions' in m) m['reserved_regions'] = arrayOf(m['reserved_regions'], `${path}.reserved_regions`, resvRegion);
+  if ('doorbells' in m) m['doorbells'] = arrayOf(m['doorbells'], `${path}.doorbells`, toU64);
+  for (const k of ['iova_bits', 'dma_entry_limit']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
+  if ('groups' in m) {
+    m['groups'] = arrayOf(m['groups'], `${path}.groups`, (g, p) => {
+      const o = { ...mapOf(g, p) };
+      if ('reserved_regions' in o) o['reserved_regions'] = arrayOf(o['reserved_regions'], `${p}.reserved_regions`, resvRegion);
+      if ('doorbell' in o) o['doorbell'] = toU64(o['doorbell'], `${p}.doorbell`);
+      return o;
+    });
+  }
+  return m;
+}
+
+function iovaRange(x: unknown, path: string): Obj {
+  const m = mapOf(x, path);
+  return { ...m, start: toU64(m['start'], `${path}.start`), end: toU64(m['end'], `${path}.end`) };
+}
+
+function type1Migration(x: unknown, path: string): Obj {
+  const m = { ...mapOf(x, path) };
+  if ('flags' in m) m['flags'] = u32(m['flags'], `${path}.flags`);
+  for (const k of ['pgsize_bitmap', 'max_dirty_bitmap_size']) if (k in m) m[k] = toU64(m[k], `${path}.${k}`);
   return m;
 }
 
 /** Keys whose values are u64 inside HOST_STATE structures and TOPOLOGY functions. */
-const U64_KEYS = new Set(['size', 'addr', 'start_addr', 'window_size', 'table_bytes', 'liobn', 'offset', 'vaddr', 'locked_bytes', 'locked_limit']);
+const U64_KEYS = new Set(['size', 'addr', 'start_addr', 'window_size', 'table_bytes', 'liobn', 'offset', 'vaddr', 'locked_bytes', 'locked_limit',
+  'iova', 'start', 'end', 'doorbell', 'msi_base', 'pgsize_bitmap']);
 
 /** Rewrites every u64-keyed integer in a nested structure as bigint (nil stays null). */
 function deepU64(x: unknown, path: string): unknown {
@@ -104,6 +139,8 @@ function field(type: FieldType, x: unknown, path: string): unknown {
     case 'Capabilities': return capabilities(x, path);
     case 'DdwInfo': return ddwInfo(x, path);
     case 'PhbInfo[]': return arrayOf(x, path, phbInfo);
+    case 'IovaRange[]': return arrayOf(x, path, iovaRange);
+    case 'Type1Migration': return type1Migration(x, path);
     case 's32[]': return arrayOf(x, path, (v, p) => toInt(v, p, -0x8000_0000, 0x7fff_ffff, 's32'));
     case 'HostPhb[]': case 'HostContainer[]': case 'HostVm[]': case 'HostConnection[]':
       return arrayOf(x, path, (v, p) => deepU64(v, p));

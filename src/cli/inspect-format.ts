@@ -13,6 +13,13 @@ function size(v: bigint): string {
   return `${v}`;
 }
 
+/** A type1 container in the WINDOWS column: its mappings and the MSI doorbell pages of its domains. */
+function type1Summary(t: NonNullable<HostStateReply['containers'][number]['type1']>): string {
+  const maps = t.mappings.map((m) => `${hex(m.iova)}+${size(m.size)}`).join(' ');
+  const msi = t.domains.flatMap((d) => d.msi_pages.map((p) => `msi ${hex(p.iova)}->${hex(p.doorbell)} x${p.deliveries}`)).join(' ');
+  return [maps === '' ? 'no mappings' : `maps ${maps}`, `avail ${t.dma_avail}`, msi].filter((x) => x !== '').join('; ');
+}
+
 function table(rows: string[][]): string {
   if (rows.length === 1) return `${rows[0]!.join('  ')}\n  (none)\n`;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -57,7 +64,7 @@ export function formatHostState(s: HostStateReply): string {
     ['  ID', 'CONN', 'FD', 'BACKEND', 'GROUPS', 'WINDOWS'],
     ...s.containers.map((c) => [
       `  ${c.id}`, orDash(c.connection), orDash(c.fd), c.backend, c.groups.join(',') || '-',
-      c.windows.map((w) => `${hex(w.start_addr)}+${size(w.window_size)} p${w.page_shift} l${w.levels} mapped ${w.mapped} table ${size(w.table_bytes)}`).join('; ') || '-',
+      (c.type1 !== undefined ? type1Summary(c.type1) : c.windows.map((w) => `${hex(w.start_addr)}+${size(w.window_size)} p${w.page_shift} l${w.levels} mapped ${w.mapped} table ${size(w.table_bytes)}`).join('; ')) || '-',
     ]),
   ]);
   out += '\nKVM VMS\n';

@@ -9,6 +9,7 @@ import { Device } from './device.js';
 import { PeEeh } from './eeh.js';
 import { PCI_COMMAND } from './pci/config-space.js';
 import type { Phb } from './phb.js';
+import type { SmmuDomain } from './smmu-domain.js';
 import type { TceTable } from './tce-table.js';
 import type { PeSpec } from './topology.js';
 
@@ -49,6 +50,9 @@ export class Pe {
    * take ownership of it (attaching its group to a backend fails with EBUSY).
    */
   hostDmaActive = false;
+
+  /** smmu PHBs: the IOMMU domain this PE translates through (set by the type1 backend), if any. */
+  smmuDomain: SmmuDomain | undefined = undefined;
 
   constructor(phb: Phb, spec: PeSpec) {
     this.phb = phb;
@@ -129,6 +133,11 @@ export class Pe {
   translate(iova: bigint, access: DmaAccess): Translation {
     if (this.eeh.dmaFrozen) {
       throw fail('EFAULT', `iova 0x${iova.toString(16)}: ${this.phb.name} PE ${this.number} is frozen (EEH): DMA stopped`);
+    }
+    if (this.phb.spec.kind === 'smmu') {
+      const t = this.smmuDomain?.translate(iova, access) ?? `iova 0x${iova.toString(16)}: group ${this.group} is not attached to an IOMMU domain (DMA blocked)`;
+      if (typeof t === 'string') throw this.#fault(t);
+      return t;
     }
     const reserved = this.phb.reservedRangeAt(iova);
     if (reserved !== undefined) {

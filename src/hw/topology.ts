@@ -5,6 +5,7 @@
  * its JSON path.
  */
 import { VphbError } from '../wire/errno.js';
+import { parseSmmuPhb, smmuPhb, type SmmuSpec } from './smmu-spec.js';
 import { parseDeviceEntry } from './pci/device-config.js';
 import type { PciFunctionSpec } from './pci/spec.js';
 import { TCE_BUS_BITS_LIMIT } from './tce-table.js';
@@ -31,7 +32,8 @@ export interface PeSpec {
 export interface PhbSpec {
   index: number;
   name: string;
-  kind: 'spapr';
+  /** `spapr`: TCE windows (the fields below); `smmu`: a type1 IOVA space described by `smmu`. */
+  kind: 'spapr' | 'smmu';
   model: string;
   tableOps: TableOps;
   /** IOMMU page shifts the PHB supports (VFIO ddw.pgsizes is the bitmap of 1<<shift). */
@@ -51,6 +53,8 @@ export interface PhbSpec {
   /** Largest single level a TCE table may allocate (bigger levels fail with ENOMEM, as alloc_pages does). */
   maxLevelBytes: number;
   pes: PeSpec[];
+  /** Kind `smmu` only: the SMMU's page sizes, IOVA width, reserved regions and ITS doorbells. */
+  smmu?: SmmuSpec;
 }
 
 export interface TopologySpec {
@@ -108,6 +112,11 @@ export const DEFAULT_TOPOLOGY: TopologySpec = {
     phb(1, 'phb1', 'POWER8', [
       { pe: 1, group: 5, devices: ['0001:01:00.0'] },
       { pe: 2, group: 6, devices: ['0001:02:00.0'] },
+    ]),
+    // An ARM SMMUv3-style bridge for VFIO type1: group 8 also reports a firmware reserved range.
+    smmuPhb(2, 'smmu0', 'SMMUv3', [
+      { pe: 1, group: 7, devices: ['0002:01:00.0'] },
+      { pe: 2, group: 8, devices: ['0002:02:00.0'], reserved: [{ start: 0x4000_0000n, size: 0x10_0000n, type: 'reserved' }] },
     ]),
   ],
 };
@@ -250,9 +259,10 @@ const PHB_KEYS = [
 /** The PHB, with defaults in place of bad values (the issues are in `errs`), so later checks still see it. */
 function parsePhb(errs: ConfigErrors, v: Json, index: number, path: string): PhbSpec {
   const o = obj(v, path);
+  if (o.kind === 'smmu') return parseSmmuPhb(o, index, path);
   onlyKeys(o, path, PHB_KEYS, errs);
   const kind = o.kind ?? 'spapr';
-  if (kind !== 'spapr') errs.add(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr")`);
+  if (kind !== 'spapr') errs.add(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr", "smmu")`);
   let model = o.model ?? 'POWER9';
   if (typeof model !== 'string' || !(model in PHB_MODELS)) {
     errs.add(`${path}.model`, `must be one of ${Object.keys(PHB_MODELS).join(', ')}`);

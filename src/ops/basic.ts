@@ -2,6 +2,7 @@
 import { nvmeFunctionSpec, type PciFunctionSpec } from '../hw/pci/spec.js';
 import type { PhbSpec } from '../hw/topology.js';
 import type { PciFunctionInfo, PhbInfo } from '../wire/structs.js';
+import { smmuInfo } from './smmu-info.js';
 import type { HandlerMap } from './context.js';
 
 export function functionInfo(address: string, f: PciFunctionSpec): PciFunctionInfo {
@@ -36,6 +37,7 @@ export function phbInfo(phb: PhbSpec): PhbInfo {
     max_level_bytes: phb.maxLevelBytes,
     groups: phb.pes.map((pe) => ({ group: pe.group, pe: pe.pe, devices: [...pe.devices],
       functions: pe.devices.map((a, i) => functionInfo(a, pe.functions?.[i] ?? nvmeFunctionSpec())) })),
+    ...(phb.smmu === undefined ? {} : { smmu: smmuInfo(phb) }),
   };
 }
 

@@ -11,6 +11,7 @@ import { VfioDevice } from '../vfio/device.js';
 import { GroupFile } from '../vfio/group.js';
 import type { HostConnection, HostContainer, HostDevice, HostPhb, HostVm } from '../wire/structs.js';
 import type { ConnectionRecord, HandlerMap, System } from './context.js';
+import { type1State } from './host-state-type1.js';
 
 const containerIds = new WeakMap<Container, number>();
 let nextContainerId = 1;
@@ -92,7 +93,8 @@ export function hostState(system: System): {
       id: containerId(c),
       connection: at?.connection ?? null,
       fd: at?.fd ?? null,
-      backend: b === undefined ? 'none' : b.v2 ? 'spapr_tce_v2' : 'spapr_tce',
+      backend: c.type1 !== undefined ? (c.type1.v2 ? 'type1v2' : 'type1') : b === undefined ? 'none' : b.v2 ? 'spapr_tce_v2' : 'spapr_tce',
+      ...(c.type1 === undefined ? {} : { type1: type1State(c.type1) }),
       groups: c.groups.map((g) => g.number),
       windows: (b?.windows ?? []).map((w) => {
         let mapped = 0;

@@ -5,11 +5,13 @@ import { vfioDeviceHandlers } from './vfio-device.js';
 import { vfioEehHandlers } from './vfio-eeh.js';
 import { vfioGroupHandlers } from './vfio-group.js';
 import { vfioIommuHandlers } from './vfio-iommu.js';
+import { vfioType1Handlers } from './vfio-type1.js';
 
 export const vfioHandlers: HandlerMap = {
   ...vfioContainerHandlers,
   ...vfioGroupHandlers,
   ...vfioIommuHandlers,
+  ...vfioType1Handlers,
   ...vfioDeviceHandlers,
   ...vfioEehHandlers,
 };

@@ -2,6 +2,7 @@
 import { Container } from '../vfio/container.js';
 import type { SpaprTceBackend } from '../vfio/spapr-tce.js';
 import { inSlices, type HandlerMap, type OpContext } from './context.js';
+import { type1MapDma, type1UnmapDma } from './vfio-type1.js';
 
 /** The backend of the container behind `fd`: EBADF/ENOTTY from the handle, EINVAL no backend. */
 function backend(ctx: OpContext, fd: number, op: string): SpaprTceBackend {
@@ -28,7 +29,10 @@ export const vfioIommuHandlers: HandlerMap = {
 
   // Millions of entries are written in slices (see Deferred): checks and the ioctl's value now,
   // entries over later turns.
+  // (type1 maps ranges, not entries: nothing to slice there.)
   VFIO_IOMMU_MAP_DMA: (ctx, req) => {
+    const t1 = ctx.handles.get(req.fd, Container).type1;
+    if (t1 !== undefined) return type1MapDma(ctx, t1, req);
     const { ret, slices } = backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').mapInSlices(ctx.mm, {
       flags: req.flags ?? 0,
       vaddr: req.vaddr,
@@ -39,6 +43,8 @@ export const vfioIommuHandlers: HandlerMap = {
   },
 
   VFIO_IOMMU_UNMAP_DMA: (ctx, req) => {
+    const t1 = ctx.handles.get(req.fd, Container).type1;
+    if (t1 !== undefined) return type1UnmapDma(t1, req);
     const { ret, slices } = backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmapInSlices(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size });
     return slices === undefined ? { ret } : inSlices(thenReply(slices, { ret }));
   },

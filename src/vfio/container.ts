@@ -8,17 +8,19 @@
  */
 import { fail } from '../wire/errno.js';
 import { CLOSE_RANK, type KernelFile } from './kernel-file.js';
-import { VFIO_API_VERSION } from './constants.js';
+import { VFIO_API_VERSION, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from './constants.js';
 import type { Group } from './group.js';
 import { quirksOf, type Quirks } from './profile.js';
 import { SpaprTceBackend } from './spapr-tce.js';
+import { Type1Backend } from './type1.js';
+import { DEFAULT_DMA_ENTRY_LIMIT } from '../hw/smmu-spec.js';
 
 export class Container implements KernelFile {
   readonly closeRank = CLOSE_RANK.container;
   readonly #groups: Group[] = [];
   readonly #onGone: (c: Container) => void;
   readonly quirks: Quirks;
-  #backend: SpaprTceBackend | undefined;
+  #backend: SpaprTceBackend | Type1Backend | undefined;
   #fdOpen = true;
 
   /** `onGone` runs once the container can no longer be reached (fd closed, no group left). */
@@ -31,8 +33,14 @@ export class Container implements KernelFile {
     return this.#groups;
   }
 
+  /** The sPAPR TCE backend, if that is the one set. */
   get backend(): SpaprTceBackend | undefined {
-    return this.#backend;
+    return this.#backend instanceof SpaprTceBackend ? this.#backend : undefined;
+  }
+
+  /** The type1 backend, if that is the one set. */
+  get type1(): Type1Backend | undefined {
+    return this.#backend instanceof Type1Backend ? this.#backend : undefined;
   }
 
   get state(): 'EMPTY' | 'ACTIVE' {
@@ -51,7 +59,10 @@ export class Container implements KernelFile {
 
   /** VFIO_CHECK_EXTENSION: the backend's answer, or (EMPTY) whether any backend supports it. */
   checkExtension(extension: number): number {
-    return this.#backend?.checkExtension(extension) ?? SpaprTceBackend.checkExtension(extension);
+    if (this.#backend !== undefined) return this.#backend.checkExtension(extension);
+    const spapr = SpaprTceBackend.checkExtension(extension);
+    if (spapr > 0 || !this.#groups.some((g) => g.pe.phb.spec.kind === 'smmu')) return spapr;
+    return Type1Backend.checkExtension(extension);
   }
 
   /**
@@ -62,8 +73,7 @@ export class Container implements KernelFile {
   setIommu(type: number): void {
     if (this.#groups.length === 0) throw fail('EINVAL', 'container has no group: SET_IOMMU needs at least one');
     if (this.#backend !== undefined) throw fail('EINVAL', `IOMMU type ${this.#backend.type} is already set`);
-    if (SpaprTceBackend.checkExtension(type) <= 0) throw fail('ENODEV', `no IOMMU backend provides type ${type}`);
-    const backend = new SpaprTceBackend(type, this.quirks);
+    const backend = this.#openBackend(type);
     try {
       for (const g of this.#groups) backend.attachPe(g.pe);
     } catch (e) {
@@ -73,9 +83,31 @@ export class Container implements KernelFile {
     this.#backend = backend;
   }
 
-  /** The backend for a passed-through ioctl; an EMPTY container answers EINVAL. */
+  /**
+   * The driver for `type` (vfio_ioctl_set_iommu): sPAPR TCE for 2/7, type1 for 1/3; EINVAL for
+   * another extension type1 answers (its open refuses it), ENODEV for one no driver claims.
+   */
+  #openBackend(type: number): SpaprTceBackend | Type1Backend {
+    if (SpaprTceBackend.checkExtension(type) > 0) return new SpaprTceBackend(type, this.quirks);
+    if (type === VFIO_TYPE1_IOMMU || type === VFIO_TYPE1v2_IOMMU) {
+      const smmu = this.#groups.map((g) => g.pe.phb.spec.smmu).find((s) => s !== undefined);
+      return new Type1Backend(type, smmu?.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT, this.#groups[0]!.pe.phb.hostPageShift, this.quirks);
+    }
+    if (Type1Backend.checkExtension(type) > 0) throw fail('EINVAL', `type ${type} is an extension, not an IOMMU type`);
+    throw fail('ENODEV', `no IOMMU backend provides type ${type}`);
+  }
+
+  /** The sPAPR backend for a passed-through ioctl: EINVAL EMPTY container, ENOTTY type1 (not its ioctl). */
   backendFor(op: string): SpaprTceBackend {
     if (this.#backend === undefined) throw fail('EINVAL', `${op}: container has no IOMMU backend (VFIO_SET_IOMMU first)`);
+    if (!(this.#backend instanceof SpaprTceBackend)) throw fail('ENOTTY', `${op}: not an ioctl of the type1 IOMMU backend`);
+    return this.#backend;
+  }
+
+  /** The type1 backend for a passed-through ioctl: EINVAL EMPTY container, ENOTTY sPAPR (not its ioctl). */
+  type1For(op: string): Type1Backend {
+    if (this.#backend === undefined) throw fail('EINVAL', `${op}: container has no IOMMU backend (VFIO_SET_IOMMU first)`);
+    if (!(this.#backend instanceof Type1Backend)) throw fail('ENOTTY', `${op}: not an ioctl of the sPAPR TCE IOMMU backend`);
     return this.#backend;
   }
 

@@ -13,6 +13,7 @@ import { CLOSE_RANK, type KernelFile } from './kernel-file.js';
 import type { GroupFile } from './group.js';
 import { VfioPciConfig } from './pci-config.js';
 import { VFIO_PCI_NUM_IRQS, VfioPciIrqs, type SetIrqs } from './pci-irqs.js';
+import { msiWriteReaches, prepareDeviceMsi } from './type1-msi.js';
 
 export const VFIO_DEVICE_FLAGS_RESET = 1;
 export const VFIO_DEVICE_FLAGS_PCI = 2;
@@ -49,14 +50,16 @@ class VfioPciCore {
     if (fn.bars.some((b) => b !== undefined && b.kind !== 'io' && b.kind !== 'rom')) cmd |= PCI_COMMAND_MEMORY;
     if (fn.bars.some((b) => b?.kind === 'io')) cmd |= PCI_COMMAND_IO;
     fn.config.set16(PCI_COMMAND, cmd);
-    this.irqs = new VfioPciIrqs(fn, (index, vector, token) => this.#signal(index, vector, token));
+    this.irqs = new VfioPciIrqs(fn, (index, vector, token) => this.#signal(index, vector, token),
+      () => prepareDeviceMsi(device, this.fds[0]?.file.group.container));
     this.config = new VfioPciConfig(fn, {
       intxDisable: (disabled) => this.irqs.setVirqDisabled(disabled),
       flr: () => this.#functionReset(),
       msiEnabled: () => this.irqs.type === 'msi',
       msiQmax: () => this.irqs.msiQmax,
     });
-    this.#unsubscribe = fn.irq.subscribe((kind: IrqKind, vector: number) => this.irqs.onHardware(kind, vector));
+    this.#unsubscribe = fn.irq.subscribe((kind: IrqKind, vector: number) =>
+      (kind !== 'msi' && kind !== 'msix') || msiWriteReaches(device) ? this.irqs.onHardware(kind, vector) : false);
   }
 
   /** pci_reset_function: config saved, the function reset, config restored. */

@@ -76,7 +76,7 @@ export class Group {
   openDevice(file: GroupFile, address: string): VfioDevice {
     const device = this.pe.devices.find((d) => d.address === address);
     if (device === undefined) throw fail('ENODEV', `group ${this.number} has no device ${JSON.stringify(address)}`);
-    if (this.#container?.backend === undefined) {
+    if (this.#container?.state !== 'ACTIVE') {
       throw fail('EINVAL', `group ${this.number} is not in a container with an IOMMU backend`);
     }
     file.get();

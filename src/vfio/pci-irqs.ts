@@ -67,9 +67,13 @@ export class VfioPciIrqs {
   /** log2 of the MSI vectors last enabled (vfio's msi_qmax): caps the virtual QSIZE. */
   #msiQmax = 0;
 
-  constructor(fn: PciFunction, signal: SignalFn) {
+  /** iommu_dma_prepare_msi, before MSI/MSI-X is enabled: may fail (ENOSPC) and then nothing changes. */
+  readonly #prepareMsi: () => void;
+
+  constructor(fn: PciFunction, signal: SignalFn, prepareMsi: () => void = () => undefined) {
     this.#fn = fn;
     this.#signal = signal;
+    this.#prepareMsi = prepareMsi;
   }
 
   get type(): IrqType {
@@ -302,6 +306,7 @@ export class VfioPciIrqs {
         return;
       }
       const nvec = start + count;
+      this.#prepareMsi();
       this.#type = want;
       this.#ctx = new Array<number | null>(nvec).fill(null);
       if (msix) this.#fn.setMsix(nvec);

@@ -81,6 +81,13 @@ export interface Quirks {
    * two SETs the link survives one DEL. strict: a link is idempotent and DEL drops it.
    */
   readonly linkRefcounted: boolean;
+  /**
+   * Issue 12 (iommu_dma_get_msi_page via the MSI cookie's iommu_dma_alloc_iova, which only bumps
+   * msi_iova): doorbell pages are handed out past the end of the software MSI window, into usable
+   * IOVA space; enabling MSI fails (ENOSPC) only when that page is already mapped.
+   * strict: a doorbell page that does not fit in the window is ENOSPC.
+   */
+  readonly msiCookieUnbounded: boolean;
 }
 
 const LINUX: Quirks = Object.freeze({
@@ -96,6 +103,7 @@ const LINUX: Quirks = Object.freeze({
   iobaChecksFirstPageOnly: true,
   indirectTranslatesEveryEntry: true,
   linkRefcounted: true,
+  msiCookieUnbounded: true,
 } as const);
 
 const STRICT: Quirks = Object.freeze({
@@ -111,6 +119,7 @@ const STRICT: Quirks = Object.freeze({
   iobaChecksFirstPageOnly: false,
   indirectTranslatesEveryEntry: false,
   linkRefcounted: false,
+  msiCookieUnbounded: false,
 } as const);
 
 export const PROFILES: Readonly<Record<ProfileName, Quirks>> = Object.freeze({ linux: LINUX, strict: STRICT });

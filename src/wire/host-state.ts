@@ -90,6 +90,8 @@ export interface HostContainer {
   backend: string;
   groups: number[];
   windows: HostWindow[];
+  /** Type1 containers ("type1", "type1v2") only (issue 12). */
+  type1?: HostType1;
 }
 
 export interface HostTceTable {
@@ -125,4 +127,26 @@ export interface HostConnection {
   /** RLIMIT_MEMLOCK in bytes, or null for unlimited. */
   locked_limit: bigint | null;
   prereg: HostPrereg[];
+}
+
+/** A type1 container's IOMMU state (issue 12). */
+export interface HostType1 {
+  /** Usable IOVA ranges, inclusive ends (VFIO_IOMMU_GET_INFO's IOVA_RANGE capability). */
+  iova_ranges: { start: bigint; end: bigint }[];
+  dma_avail: number;
+  dirty_tracking: boolean;
+  /** User mappings: prot IOMMU_READ 1 | IOMMU_WRITE 2; vaddr null while invalidated (UNMAP VADDR). */
+  mappings: { iova: bigint; size: bigint; vaddr: bigint | null; prot: number; locked_bytes: bigint }[];
+  /** One IOMMU domain per smmu PHB of the container's groups. */
+  domains: HostSmmuDomain[];
+}
+
+export interface HostSmmuDomain {
+  phb: string;
+  groups: number[];
+  pgsize_bitmap: bigint;
+  /** MSI cookie base (the SW_MSI window start), null without a cookie. */
+  msi_base: bigint | null;
+  /** Doorbell pages mapped for MSIs: the ITS page (doorbell), where (iova), writes that reached it. */
+  msi_pages: { doorbell: bigint; iova: bigint; deliveries: number }[];
 }

@@ -61,6 +61,41 @@ export interface PciBarInfo {
   prefetchable: boolean;
 }
 
+/** A reserved IOVA region of an smmu PHB or group (iommu_get_group_resv_regions). */
+export interface ResvRegionInfo {
+  start: bigint;
+  size: bigint;
+  /** "sw-msi", "reserved" or "direct-relaxable". */
+  type: string;
+}
+
+/** TOPOLOGY reply, PHBs of kind "smmu": the SMMU's IOVA space, reserved regions and ITS doorbells. */
+export interface SmmuInfo {
+  iova_bits: number;
+  page_shifts: number[];
+  sw_msi: RangeInfo;
+  /** Regions every group of the PHB reports besides the MSI window. */
+  reserved_regions: ResvRegionInfo[];
+  /** Physical address of each ITS doorbell (GITS_TRANSLATER). */
+  doorbells: bigint[];
+  dma_entry_limit: number;
+  /** Per group: every reserved region it reports (MSI window included) and its ITS's doorbell. */
+  groups: { group: number; reserved_regions: ResvRegionInfo[]; doorbell: bigint }[];
+}
+
+/** VFIO_IOMMU_GET_INFO `iova_ranges` entry (inclusive end). */
+export interface IovaRange {
+  start: bigint;
+  end: bigint;
+}
+
+/** VFIO_IOMMU_GET_INFO `migration`. */
+export interface Type1Migration {
+  flags: number;
+  pgsize_bitmap: bigint;
+  max_dirty_bitmap_size: bigint;
+}
+
 /** TOPOLOGY reply: one PHB. */
 export interface PhbInfo {
   index: number;
@@ -77,6 +112,8 @@ export interface PhbInfo {
   /** Largest single TCE table level in bytes (bigger levels are ENOMEM). */
   max_level_bytes: number;
   groups: GroupInfo[];
+  /** Kind "smmu" only. */
+  smmu?: SmmuInfo;
 }
 
 export type * from './host-state.js';

@@ -82,7 +82,7 @@ describe('vphb serve options', () => {
     s.proc.kill('SIGTERM');
     await exited(s.proc);
     const first = s.stdout().split('\n')[0]!;
-    expect(first).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  listening listen=\["unix:.*pretty\.sock"\] phbs=2 groups=\[1,2,3,4,5,6\]$/);
+    expect(first).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  listening listen=\["unix:.*pretty\.sock"\] phbs=3 groups=\[1,2,3,4,5,6,7,8\]$/);
   });
 });
 

@@ -20,8 +20,8 @@ describe('vphb sysfs', () => {
   it('writes an iommu_group link per device whose target basename is the group, and prints the QEMU command', () => {
     const r = sysfs(dir, '-c', vphb.socket);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('wrote 8 device(s)');
-    const expectGroups: Array<[string, number]> = [['0000:01:00.0', 1], ['0000:01:00.1', 1], ['0000:02:00.0', 2], ['0000:04:00.1', 4], ['0001:02:00.0', 6]];
+    expect(r.stdout).toContain('wrote 10 device(s)'); // the default topology's 8 sPAPR devices and smmu0's 2
+    const expectGroups: Array<[string, number]> = [['0000:01:00.0', 1], ['0000:01:00.1', 1], ['0000:02:00.0', 2], ['0000:04:00.1', 4], ['0001:02:00.0', 6], ['0002:02:00.0', 8]];
     for (const [addr, group] of expectGroups) {
       const dev = join(dir, 'bus', 'pci', 'devices', addr);
       const target = readlinkSync(join(dev, 'iommu_group'));

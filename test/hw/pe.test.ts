@@ -16,8 +16,8 @@ describe('Host', () => {
     const host = new Host(DEFAULT_TOPOLOGY);
     expect(host.pageShift).toBe(16);
     expect(host.pageSize).toBe(65536);
-    expect(host.phbs.map((p) => p.name)).toEqual(['phb0', 'phb1']);
-    expect(host.pes.map((pe) => pe.group)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(host.phbs.map((p) => p.name)).toEqual(['phb0', 'phb1', 'smmu0']);
+    expect(host.pes.map((pe) => pe.group)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const pe = host.peOfGroup(5)!;
     expect(pe.phb.name).toBe('phb1');
     expect(pe.number).toBe(1);

@@ -37,7 +37,7 @@ describe('parseTopology', () => {
     [{ phbs: [] }, /\$\.phbs: must be a non-empty array/],
     [{ phb: [] }, /\$\.phb: unknown key/],
     [{ phbs: [{ ...minimal.phbs[0], model: 'POWER11' }] }, /\$\.phbs\[0\]\.model: must be one of/],
-    [{ phbs: [{ ...minimal.phbs[0], kind: 'smmu' }] }, /\$\.phbs\[0\]\.kind: unsupported PHB kind "smmu"/],
+    [{ phbs: [{ ...minimal.phbs[0], kind: 'amd-vi' }] }, /\$\.phbs\[0\]\.kind: unsupported PHB kind "amd-vi"/],
     [{ phbs: [{ pes: [{ pe: 1, group: 1, devices: ['01:00.0'] }] }] }, /\$\.phbs\[0\]\.pes\[0\]\.devices\[0\]: must be a PCI address/],
     [{ phbs: [{ pes: [{ pe: 1, group: 1, devices: ['0000:01:00.0'] }, { pe: 2, group: 1, devices: ['0000:02:00.0'] }] }] }, /pes\[1\]\.group: group 1 appears twice/],
     [{ phbs: [{ ...minimal.phbs[0], max_levels: 6 }] }, /max_levels: must be an integer in \[1, 5\]/],

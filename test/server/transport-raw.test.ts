@@ -40,7 +40,7 @@ describe.each(['unix', 'tcp'] as const)('raw %s stream', (kind) => {
     expect(r!.header).toMatchObject({ msgId: 2, command: OP_CODES.TOPOLOGY, error: 0 });
     const topo = r!.payload as { host_page_shift: number; phbs: { name: string; window_starts: unknown[] }[] };
     expect(topo.host_page_shift).toBe(16);
-    expect(topo.phbs.map((p) => p.name)).toEqual(['phb0', 'phb1']);
+    expect(topo.phbs.map((p) => p.name)).toEqual(['phb0', 'phb1', 'smmu0']);
     expect(topo.phbs[0]!.window_starts).toEqual([0, 1n << 59n]);
     c.destroy();
   });

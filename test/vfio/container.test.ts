@@ -35,11 +35,12 @@ describe('SET_IOMMU', () => {
     expect(errno(() => container.setIommu(99))).toBe('EINVAL');
   });
 
-  it('a type no backend provides → ENODEV', () => {
+  it('a type no backend provides → ENODEV; type1 on a sPAPR group → EOPNOTSUPP (no paging domain)', () => {
     const { setup } = world();
     const { container } = setup([1]);
-    expect(errno(() => container.setIommu(1))).toBe('ENODEV');
-    expect(errno(() => container.setIommu(3))).toBe('ENODEV');
+    expect(errno(() => container.setIommu(8))).toBe('ENODEV');
+    expect(errno(() => container.setIommu(1))).toBe('EOPNOTSUPP');
+    expect(errno(() => container.setIommu(3))).toBe('EOPNOTSUPP');
     expect(container.state).toBe('EMPTY');
   });
 

@@ -74,5 +74,5 @@ export function mixedTopology(): TopologySpec {
     maxDynamicWindows: 2,
     pes: [{ pe: 1, group: 8, devices: ['0003:01:00.0'] }],
   };
-  return { hostPageShift: 16, phbs: [...DEFAULT_TOPOLOGY.phbs, p7, p7ddw] };
+  return { hostPageShift: 16, phbs: [...DEFAULT_TOPOLOGY.phbs.filter((p) => p.kind === 'spapr'), p7, p7ddw] };
 }

@@ -39,6 +39,8 @@
 #define VPHB_OP_VFIO_DEVICE_REGION_WRITE 281
 #define VPHB_OP_VFIO_EEH_PE_OP 282
 #define VPHB_OP_DEVICE_RAISE_IRQ 283
+#define VPHB_OP_VFIO_IOMMU_GET_INFO 300
+#define VPHB_OP_VFIO_IOMMU_DIRTY_PAGES 301
 #define VPHB_OP_KVM_CREATE_VM 512
 #define VPHB_OP_KVM_CHECK_EXTENSION 513
 #define VPHB_OP_KVM_ENABLE_CAP 514
@@ -295,10 +297,20 @@ struct vphb_vfio_iommu_unmap_dma_req {
     uint32_t flags;
     uint64_t iova;
     uint64_t size;
+    bool has_bitmap_pgsize;
+    uint64_t bitmap_pgsize;
+    bool has_bitmap_size;
+    uint64_t bitmap_size;
 };
 struct vphb_vfio_iommu_unmap_dma_rep {
     bool has_ret;
     uint32_t ret;
+    bool has_size;
+    uint64_t size;
+    bool has_bitmap;
+    const void *bitmap;
+    size_t bitmap_len;
+    vphb_reply *reply;
 };
 int vphb_vfio_iommu_unmap_dma_send(vphb_conn *c, const struct vphb_vfio_iommu_unmap_dma_req *req, uint16_t *msg_id);
 int vphb_vfio_iommu_unmap_dma_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_iommu_unmap_dma_rep *rep);
@@ -517,6 +529,50 @@ struct vphb_device_raise_irq_rep {
 int vphb_device_raise_irq_send(vphb_conn *c, const struct vphb_device_raise_irq_req *req, uint16_t *msg_id);
 int vphb_device_raise_irq_recv(vphb_conn *c, uint16_t msg_id, struct vphb_device_raise_irq_rep *rep);
 int vphb_device_raise_irq(vphb_conn *c, const struct vphb_device_raise_irq_req *req, struct vphb_device_raise_irq_rep *rep);
+
+/* VFIO_IOMMU_GET_INFO (300) */
+struct vphb_vfio_iommu_get_info_req {
+    int32_t fd;
+};
+struct vphb_vfio_iommu_get_info_rep {
+    bool has_flags;
+    uint32_t flags;
+    bool has_iova_pgsizes;
+    uint64_t iova_pgsizes;
+    bool has_iova_ranges;
+    const msgpack_object *iova_ranges;
+    bool has_migration;
+    const msgpack_object *migration;
+    bool has_dma_avail;
+    uint32_t dma_avail;
+    vphb_reply *reply;
+};
+int vphb_vfio_iommu_get_info_send(vphb_conn *c, const struct vphb_vfio_iommu_get_info_req *req, uint16_t *msg_id);
+int vphb_vfio_iommu_get_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_iommu_get_info_rep *rep);
+int vphb_vfio_iommu_get_info(vphb_conn *c, const struct vphb_vfio_iommu_get_info_req *req, struct vphb_vfio_iommu_get_info_rep *rep);
+
+/* VFIO_IOMMU_DIRTY_PAGES (301) */
+struct vphb_vfio_iommu_dirty_pages_req {
+    int32_t fd;
+    uint32_t flags;
+    bool has_iova;
+    uint64_t iova;
+    bool has_size;
+    uint64_t size;
+    bool has_bitmap_pgsize;
+    uint64_t bitmap_pgsize;
+    bool has_bitmap_size;
+    uint64_t bitmap_size;
+};
+struct vphb_vfio_iommu_dirty_pages_rep {
+    bool has_bitmap;
+    const void *bitmap;
+    size_t bitmap_len;
+    vphb_reply *reply;
+};
+int vphb_vfio_iommu_dirty_pages_send(vphb_conn *c, const struct vphb_vfio_iommu_dirty_pages_req *req, uint16_t *msg_id);
+int vphb_vfio_iommu_dirty_pages_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_iommu_dirty_pages_rep *rep);
+int vphb_vfio_iommu_dirty_pages(vphb_conn *c, const struct vphb_vfio_iommu_dirty_pages_req *req, struct vphb_vfio_iommu_dirty_pages_rep *rep);
 
 /* KVM_CREATE_VM (512) */
 struct vphb_kvm_create_vm_req {

@@ -41,6 +41,8 @@ const char *vphb_op_name(uint16_t code)
     case 281: return "VFIO_DEVICE_REGION_WRITE";
     case 282: return "VFIO_EEH_PE_OP";
     case 283: return "DEVICE_RAISE_IRQ";
+    case 300: return "VFIO_IOMMU_GET_INFO";
+    case 301: return "VFIO_IOMMU_DIRTY_PAGES";
     case 512: return "KVM_CREATE_VM";
     case 513: return "KVM_CHECK_EXTENSION";
     case 514: return "KVM_ENABLE_CAP";
@@ -655,12 +657,14 @@ int vphb_vfio_iommu_map_dma(vphb_conn *c, const struct vphb_vfio_iommu_map_dma_r
 
 int vphb_vfio_iommu_unmap_dma_send(vphb_conn *c, const struct vphb_vfio_iommu_unmap_dma_req *req, uint16_t *msg_id)
 {
-    vphb_field f[4];
+    vphb_field f[6];
     size_t n = 0;
     f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
     if (req->has_flags) f[n++] = (vphb_field){ .name = "flags", .type = VPHB_F_UINT, .v.u = req->flags };
     f[n++] = (vphb_field){ .name = "iova", .type = VPHB_F_UINT, .v.u = req->iova };
     f[n++] = (vphb_field){ .name = "size", .type = VPHB_F_UINT, .v.u = req->size };
+    if (req->has_bitmap_pgsize) f[n++] = (vphb_field){ .name = "bitmap_pgsize", .type = VPHB_F_UINT, .v.u = req->bitmap_pgsize };
+    if (req->has_bitmap_size) f[n++] = (vphb_field){ .name = "bitmap_size", .type = VPHB_F_UINT, .v.u = req->bitmap_size };
     return vphb_send(c, 269, f, n, msg_id);
 }
 
@@ -677,8 +681,14 @@ int vphb_vfio_iommu_unmap_dma_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vf
     rep->has_ret = o != NULL;
     if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->ret = (uint32_t)t; else bad = 1; }
     else bad = 1;
+    o = vphb_get(r, "size");
+    rep->has_size = o != NULL;
+    if (o != NULL) { if (vphb_obj_u64(o, &rep->size) != 0) bad = 1; }
+    o = vphb_get(r, "bitmap");
+    rep->has_bitmap = o != NULL;
+    if (o != NULL) { if (o->type == MSGPACK_OBJECT_STR) { rep->bitmap = o->via.str.ptr; rep->bitmap_len = o->via.str.size; } else if (o->type == MSGPACK_OBJECT_BIN) { rep->bitmap = o->via.bin.ptr; rep->bitmap_len = o->via.bin.size; } else bad = 1; }
     if (bad) { vphb_set_message_("VFIO_IOMMU_UNMAP_DMA reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
-    vphb_reply_free(r);
+    rep->reply = r;
     return 0;
 }
 
@@ -1180,6 +1190,91 @@ int vphb_device_raise_irq(vphb_conn *c, const struct vphb_device_raise_irq_req *
     uint16_t id;
     int e = vphb_device_raise_irq_send(c, req, &id);
     return e < 0 ? e : vphb_device_raise_irq_recv(c, id, rep);
+}
+
+int vphb_vfio_iommu_get_info_send(vphb_conn *c, const struct vphb_vfio_iommu_get_info_req *req, uint16_t *msg_id)
+{
+    vphb_field f[1];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    return vphb_send(c, 300, f, n, msg_id);
+}
+
+int vphb_vfio_iommu_get_info_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_iommu_get_info_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "flags");
+    rep->has_flags = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->flags = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "iova_pgsizes");
+    rep->has_iova_pgsizes = o != NULL;
+    if (o != NULL) { if (vphb_obj_u64(o, &rep->iova_pgsizes) != 0) bad = 1; }
+    else bad = 1;
+    o = vphb_get(r, "iova_ranges");
+    rep->has_iova_ranges = o != NULL;
+    if (o != NULL) rep->iova_ranges = o;
+    o = vphb_get(r, "migration");
+    rep->has_migration = o != NULL;
+    if (o != NULL) rep->migration = o;
+    else bad = 1;
+    o = vphb_get(r, "dma_avail");
+    rep->has_dma_avail = o != NULL;
+    if (o != NULL) { uint64_t t; if (vphb_obj_u64(o, &t) == 0 && t <= UINT32_MAX) rep->dma_avail = (uint32_t)t; else bad = 1; }
+    else bad = 1;
+    if (bad) { vphb_set_message_("VFIO_IOMMU_GET_INFO reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    rep->reply = r;
+    return 0;
+}
+
+int vphb_vfio_iommu_get_info(vphb_conn *c, const struct vphb_vfio_iommu_get_info_req *req, struct vphb_vfio_iommu_get_info_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_iommu_get_info_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_iommu_get_info_recv(c, id, rep);
+}
+
+int vphb_vfio_iommu_dirty_pages_send(vphb_conn *c, const struct vphb_vfio_iommu_dirty_pages_req *req, uint16_t *msg_id)
+{
+    vphb_field f[6];
+    size_t n = 0;
+    f[n++] = (vphb_field){ .name = "fd", .type = VPHB_F_INT, .v.i = req->fd };
+    f[n++] = (vphb_field){ .name = "flags", .type = VPHB_F_UINT, .v.u = req->flags };
+    if (req->has_iova) f[n++] = (vphb_field){ .name = "iova", .type = VPHB_F_UINT, .v.u = req->iova };
+    if (req->has_size) f[n++] = (vphb_field){ .name = "size", .type = VPHB_F_UINT, .v.u = req->size };
+    if (req->has_bitmap_pgsize) f[n++] = (vphb_field){ .name = "bitmap_pgsize", .type = VPHB_F_UINT, .v.u = req->bitmap_pgsize };
+    if (req->has_bitmap_size) f[n++] = (vphb_field){ .name = "bitmap_size", .type = VPHB_F_UINT, .v.u = req->bitmap_size };
+    return vphb_send(c, 301, f, n, msg_id);
+}
+
+int vphb_vfio_iommu_dirty_pages_recv(vphb_conn *c, uint16_t msg_id, struct vphb_vfio_iommu_dirty_pages_rep *rep)
+{
+    vphb_reply *r;
+    int e = vphb_wait(c, msg_id, &r);
+    if (e < 0) return e;
+    e = vphb_reply_status(r);
+    if (e < 0) { vphb_reply_free(r); return e; }
+    const msgpack_object *o;
+    int bad = 0;
+    o = vphb_get(r, "bitmap");
+    rep->has_bitmap = o != NULL;
+    if (o != NULL) { if (o->type == MSGPACK_OBJECT_STR) { rep->bitmap = o->via.str.ptr; rep->bitmap_len = o->via.str.size; } else if (o->type == MSGPACK_OBJECT_BIN) { rep->bitmap = o->via.bin.ptr; rep->bitmap_len = o->via.bin.size; } else bad = 1; }
+    if (bad) { vphb_set_message_("VFIO_IOMMU_DIRTY_PAGES reply: a field is missing or of the wrong type", NULL, 0); vphb_reply_free(r); return -EBADMSG; }
+    rep->reply = r;
+    return 0;
+}
+
+int vphb_vfio_iommu_dirty_pages(vphb_conn *c, const struct vphb_vfio_iommu_dirty_pages_req *req, struct vphb_vfio_iommu_dirty_pages_rep *rep)
+{
+    uint16_t id;
+    int e = vphb_vfio_iommu_dirty_pages_send(c, req, &id);
+    return e < 0 ? e : vphb_vfio_iommu_dirty_pages_recv(c, id, rep);
 }
 
 int vphb_kvm_create_vm_send(vphb_conn *c, const struct vphb_kvm_create_vm_req *req, uint16_t *msg_id)

@@ -71,17 +71,17 @@ OPS: dict[str, tuple[int, str, tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...
     "VFIO_OPEN_CONTAINER": (256, "msgpack", (), (("fd", "fd", False),), ("EINVAL",)),
     "VFIO_GET_API_VERSION": (257, "msgpack", (("fd", "fd", False),), (("ret", "s32", False),), ("EBADF", "ENOTTY")),
     "VFIO_CHECK_EXTENSION": (258, "msgpack", (("fd", "fd", False), ("extension", "u32", False)), (("ret", "s32", False),), ("EBADF", "ENOTTY")),
-    "VFIO_SET_IOMMU": (259, "msgpack", (("fd", "fd", False), ("type", "u32", False)), (), ("EBADF", "ENOTTY", "EINVAL", "ENODEV", "EBUSY", "EPERM")),
+    "VFIO_SET_IOMMU": (259, "msgpack", (("fd", "fd", False), ("type", "u32", False)), (), ("EBADF", "ENOTTY", "EINVAL", "ENODEV", "EBUSY", "EPERM", "EOPNOTSUPP")),
     "VFIO_GROUP_OPEN": (260, "msgpack", (("group", "u32", False),), (("fd", "fd", False),), ("ENOENT", "EBUSY")),
     "VFIO_GROUP_GET_STATUS": (261, "msgpack", (("fd", "fd", False),), (("flags", "u32", False),), ("EBADF", "ENOTTY")),
-    "VFIO_GROUP_SET_CONTAINER": (262, "msgpack", (("fd", "fd", False), ("container", "fd", False)), (), ("EBADF", "EBADFD", "ENOTTY", "EINVAL", "EPERM", "EBUSY", "ENODEV")),
+    "VFIO_GROUP_SET_CONTAINER": (262, "msgpack", (("fd", "fd", False), ("container", "fd", False)), (), ("EBADF", "EBADFD", "ENOTTY", "EINVAL", "EPERM", "EBUSY", "ENODEV", "EOPNOTSUPP")),
     "VFIO_GROUP_UNSET_CONTAINER": (263, "msgpack", (("fd", "fd", False),), (), ("EBADF", "ENOTTY", "EINVAL", "EBUSY")),
     "VFIO_GROUP_GET_DEVICE_FD": (264, "msgpack", (("fd", "fd", False), ("name", "str", False)), (("fd", "fd", False),), ("EBADF", "ENOTTY", "EINVAL", "ENODEV")),
     "VFIO_IOMMU_SPAPR_TCE_GET_INFO": (265, "msgpack", (("fd", "fd", False),), (("flags", "u32", False), ("dma32_window_start", "u32", False), ("dma32_window_size", "u32", False), ("ddw", "DdwInfo", True)), ("EBADF", "ENOTTY", "ENXIO", "EINVAL")),
     "VFIO_IOMMU_ENABLE": (266, "msgpack", (("fd", "fd", False),), (), ("EBADF", "ENOTTY", "EBUSY", "ENODEV", "EPERM", "ENOMEM", "EINVAL")),
     "VFIO_IOMMU_DISABLE": (267, "msgpack", (("fd", "fd", False),), (), ("EBADF", "ENOTTY", "EINVAL")),
-    "VFIO_IOMMU_MAP_DMA": (268, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("vaddr", "u64", False), ("iova", "u64", False), ("size", "u64", False)), (("ret", "u32", False),), ("EBADF", "ENOTTY", "EPERM", "EINVAL", "ENXIO", "EFAULT", "ENOMEM", "ENOSPC")),
-    "VFIO_IOMMU_UNMAP_DMA": (269, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("iova", "u64", False), ("size", "u64", False)), (("ret", "u32", False),), ("EBADF", "ENOTTY", "EPERM", "EINVAL", "ENXIO", "ENOMEM", "ENOSPC")),
+    "VFIO_IOMMU_MAP_DMA": (268, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("vaddr", "u64", False), ("iova", "u64", False), ("size", "u64", False)), (("ret", "u32", False),), ("EBADF", "ENOTTY", "EPERM", "EINVAL", "ENXIO", "EFAULT", "ENOMEM", "ENOSPC", "EEXIST", "ENOENT")),
+    "VFIO_IOMMU_UNMAP_DMA": (269, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("iova", "u64", False), ("size", "u64", False), ("bitmap_pgsize", "u64", True), ("bitmap_size", "u64", True)), (("ret", "u32", False), ("size", "u64", True), ("bitmap", "bin", True)), ("EBADF", "ENOTTY", "EPERM", "EINVAL", "ENXIO", "ENOMEM", "ENOSPC")),
     "VFIO_IOMMU_SPAPR_REGISTER_MEMORY": (270, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("vaddr", "u64", False), ("size", "u64", False), ("page_shift", "u32", True)), (), ("EBADF", "ENOTTY", "EPERM", "EINVAL", "EBUSY", "ENOMEM", "EFAULT")),
     "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY": (271, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("vaddr", "u64", False), ("size", "u64", False)), (), ("EBADF", "ENOTTY", "EPERM", "EINVAL", "ENOENT", "EBUSY")),
     "VFIO_IOMMU_SPAPR_TCE_CREATE": (272, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("page_shift", "u32", False), ("window_size", "u64", False), ("levels", "u32", False)), (("start_addr", "u64", False),), ("EBADF", "ENOTTY", "EPERM", "ENXIO", "EINVAL", "ENOSPC", "ENOMEM")),
@@ -90,12 +90,14 @@ OPS: dict[str, tuple[int, str, tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...
     "VFIO_DEVICE_GET_INFO": (275, "msgpack", (("fd", "fd", False),), (("flags", "u32", False), ("num_regions", "u32", False), ("num_irqs", "u32", False)), ("EBADF", "ENOTTY")),
     "VFIO_DEVICE_GET_REGION_INFO": (276, "msgpack", (("fd", "fd", False), ("index", "u32", False)), (("index", "u32", False), ("flags", "u32", False), ("size", "u64", False), ("offset", "u64", False)), ("EBADF", "ENOTTY", "EINVAL")),
     "VFIO_DEVICE_GET_IRQ_INFO": (277, "msgpack", (("fd", "fd", False), ("index", "u32", False)), (("index", "u32", False), ("flags", "u32", False), ("count", "u32", False)), ("EBADF", "ENOTTY", "EINVAL")),
-    "VFIO_DEVICE_SET_IRQS": (278, "msgpack", (("fd", "fd", False), ("flags", "u32", False), ("index", "u32", False), ("start", "u32", False), ("count", "u32", False), ("data", "s32[]", True)), (), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_DEVICE_SET_IRQS": (278, "msgpack", (("fd", "fd", False), ("flags", "u32", False), ("index", "u32", False), ("start", "u32", False), ("count", "u32", False), ("data", "s32[]", True)), (), ("EBADF", "ENOTTY", "EINVAL", "ENOSPC")),
     "VFIO_DEVICE_RESET": (279, "msgpack", (("fd", "fd", False),), (), ("EBADF", "ENOTTY", "EINVAL")),
     "VFIO_DEVICE_REGION_READ": (280, "msgpack", (("fd", "fd", False), ("offset", "u64", False), ("count", "u32", False)), (("data", "bin", False),), ("EBADF", "ENOTTY", "EINVAL", "EFAULT", "EIO")),
     "VFIO_DEVICE_REGION_WRITE": (281, "msgpack", (("fd", "fd", False), ("offset", "u64", False), ("data", "bin", False)), (("count", "u32", False),), ("EBADF", "ENOTTY", "EINVAL", "EFAULT", "EIO")),
     "VFIO_EEH_PE_OP": (282, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("op", "u32", False), ("type", "u32", True), ("func", "u32", True), ("addr", "u64", True), ("mask", "u64", True)), (("ret", "s32", False),), ("EBADF", "ENOTTY", "EINVAL")),
     "DEVICE_RAISE_IRQ": (283, "msgpack", (("fd", "fd", False), ("index", "u32", False), ("vector", "u32", True)), (("ret", "s32", False),), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_IOMMU_GET_INFO": (300, "msgpack", (("fd", "fd", False),), (("flags", "u32", False), ("iova_pgsizes", "u64", False), ("iova_ranges", "IovaRange[]", True), ("migration", "Type1Migration", False), ("dma_avail", "u32", False)), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_IOMMU_DIRTY_PAGES": (301, "msgpack", (("fd", "fd", False), ("flags", "u32", False), ("iova", "u64", True), ("size", "u64", True), ("bitmap_pgsize", "u64", True), ("bitmap_size", "u64", True)), (("bitmap", "bin", True),), ("EBADF", "ENOTTY", "EINVAL", "EACCES")),
     "KVM_CREATE_VM": (512, "msgpack", (("type", "u32", True),), (("fd", "fd", False),), ("EINVAL",)),
     "KVM_CHECK_EXTENSION": (513, "msgpack", (("fd", "fd", True), ("extension", "u32", False)), (("ret", "s32", False),), ("EBADF", "ENOTTY")),
     "KVM_ENABLE_CAP": (514, "msgpack", (("fd", "fd", False), ("cap", "u32", False), ("flags", "u32", True), ("args", "u64[]", True)), (), ("EBADF", "ENOTTY", "EINVAL")),
@@ -214,17 +216,21 @@ class OpMethods:
         return self.call("VFIO_IOMMU_DISABLE", req, no_reply=no_reply, wait=wait, timeout=timeout)
 
     def vfio_iommu_map_dma(self, fd: int, vaddr: int, iova: int, size: int, *, flags: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
-        """VFIO_IOMMU_MAP_DMA (268): Maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced. `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing mapped; kernel quirk K7)."""
+        """VFIO_IOMMU_MAP_DMA (268): sPAPR: maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced; `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing mapped; kernel quirk K7). Type1 (smmu groups): adds one mapping; flags READ 1 | WRITE 2 | VADDR 4 (VADDR alone: give a mapping invalidated by UNMAP_DMA VADDR its new vaddr; ENOENT none there); iova, size and vaddr aligned to the smallest IOMMU page size and inside one usable IOVA range (else EINVAL); EEXIST over a mapping; ENOSPC when dma_entry_limit is used up; ENOMEM past the locked-memory limit. Type1 ret is always 0."""
         req: dict[str, Any] = {"fd": fd, "vaddr": vaddr, "iova": iova, "size": size}
         if flags is not None:
             req["flags"] = flags
         return self.call("VFIO_IOMMU_MAP_DMA", req, no_reply=no_reply, wait=wait, timeout=timeout)
 
-    def vfio_iommu_unmap_dma(self, fd: int, iova: int, size: int, *, flags: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
-        """VFIO_IOMMU_UNMAP_DMA (269): Clears the TCEs of [iova, iova+size). `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing cleared; kernel quirk K7)."""
+    def vfio_iommu_unmap_dma(self, fd: int, iova: int, size: int, *, flags: Optional[int] = None, bitmap_pgsize: Optional[int] = None, bitmap_size: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_IOMMU_UNMAP_DMA (269): sPAPR: clears the TCEs of [iova, iova+size); `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing cleared; kernel quirk K7). Type1 (smmu groups): removes the mappings in [iova, iova+size); v2 refuses to bisect one (EINVAL), v1 stops when a mapping starts before iova and takes whole any mapping starting inside; flags GET_DIRTY_BITMAP 1 (with bitmap_pgsize and bitmap_size; EINVAL unless dirty tracking is started), ALL 2 (iova = size = 0), VADDR 4 (invalidate the vaddr, keep the mapping). Type1 replies size = bytes unmapped (or invalidated) and, for GET_DIRTY_BITMAP, bitmap. Type1 ret is always 0."""
         req: dict[str, Any] = {"fd": fd, "iova": iova, "size": size}
         if flags is not None:
             req["flags"] = flags
+        if bitmap_pgsize is not None:
+            req["bitmap_pgsize"] = bitmap_pgsize
+        if bitmap_size is not None:
+            req["bitmap_size"] = bitmap_size
         return self.call("VFIO_IOMMU_UNMAP_DMA", req, no_reply=no_reply, wait=wait, timeout=timeout)
 
     def vfio_iommu_spapr_register_memory(self, fd: int, vaddr: int, size: int, *, flags: Optional[int] = None, page_shift: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
@@ -320,6 +326,24 @@ class OpMethods:
         if vector is not None:
             req["vector"] = vector
         return self.call("DEVICE_RAISE_IRQ", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_iommu_get_info(self, fd: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_IOMMU_GET_INFO (300): Type1 containers (VFIO_IOMMU_GET_INFO): flags PGSIZES 1 | CAPS 2, iova_pgsizes (bitmap of IOMMU page sizes), and the capability chain as fields: iova_ranges (CAP_IOVA_RANGE: the aperture minus every attached group's reserved regions; absent when empty), migration (CAP_MIGRATION), dma_avail (CAP_DMA_AVAIL: mappings dma_entry_limit still allows). ENOTTY on an sPAPR container."""
+        req: dict[str, Any] = {"fd": fd}
+        return self.call("VFIO_IOMMU_GET_INFO", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_iommu_dirty_pages(self, fd: int, flags: int, *, iova: Optional[int] = None, size: Optional[int] = None, bitmap_pgsize: Optional[int] = None, bitmap_size: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_IOMMU_DIRTY_PAGES (301): Type1v2 dirty page tracking: flags START 1, STOP 2 or GET_BITMAP 4 (exactly one). GET_BITMAP reports [iova, iova+size) one bit per bitmap_pgsize (the smallest IOMMU page size) page into a bitmap of at most bitmap_size bytes; every page of a mapping is dirty, since IOMMU-backed groups can write anywhere they are mapped. EACCES on a v1 container; EINVAL tracking not started, bad sizes, or a mapping bisected by the range."""
+        req: dict[str, Any] = {"fd": fd, "flags": flags}
+        if iova is not None:
+            req["iova"] = iova
+        if size is not None:
+            req["size"] = size
+        if bitmap_pgsize is not None:
+            req["bitmap_pgsize"] = bitmap_pgsize
+        if bitmap_size is not None:
+            req["bitmap_size"] = bitmap_size
+        return self.call("VFIO_IOMMU_DIRTY_PAGES", req, no_reply=no_reply, wait=wait, timeout=timeout)
 
     def kvm_create_vm(self, *, type_: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
         """KVM_CREATE_VM (512): A new VM (type 0, or 1 = KVM_VM_PPC_HV)."""
