@@ -99,13 +99,16 @@ export async function runOpsClient(o: OpsClientOptions): Promise<StressReport> {
     check(expect !== 'EBUSY', `VFIO_GROUP_OPEN ${g.group}: opened while another client holds it`);
     try {
       await call('VFIO_GROUP_SET_CONTAINER', () => c.call('VFIO_GROUP_SET_CONTAINER', { fd: groupFd, container: container! }));
-      const v2 = g.phb.max_dynamic_windows > 0;
-      await call('VFIO_SET_IOMMU', () => c.call('VFIO_SET_IOMMU', { fd: container!, type: v2 ? 7 : 2 }));
+      const smmu = g.phb.kind === 'smmu';
+      const v2 = !smmu && g.phb.max_dynamic_windows > 0;
+      // VFIO_TYPE1v2_IOMMU on an SMMU's groups; SPAPR_TCE_v2 (or v1 without DDW) on a PHB's.
+      await call('VFIO_SET_IOMMU', () => c.call('VFIO_SET_IOMMU', { fd: container!, type: smmu ? 3 : v2 ? 7 : 2 }));
       let device: number | undefined;
       if (rnd() < 0.5) {
         device = await newFd('VFIO_GROUP_GET_DEVICE_FD', 'device', () => c.call('VFIO_GROUP_GET_DEVICE_FD', { fd: groupFd, name: pick(g.devices) }));
       }
       if (v2) await dma(container!, groupFd, g.phb);
+      if (smmu) await type1Dma(container!, groupFd);
       if (device !== undefined) await close(device);
     } finally {
       // Teardown in the order that frees the group: handles on it first.
@@ -120,6 +123,20 @@ export async function runOpsClient(o: OpsClientOptions): Promise<StressReport> {
   const unregisterMappedSucceeds = c.serverInfo.capabilities.profile !== 'strict';
   /** Size of the region at UA left pinned by such an UNREGISTER, if any. */
   let pinned: bigint | undefined;
+
+  /** A type1 mapping above the reserved MSI window: MAP, a translated DMA, UNMAP of exactly it. */
+  async function type1Dma(container: number, groupFd: number): Promise<void> {
+    const page = 1n << 16n; // the host page: type1's smallest IOMMU page here
+    const size = BigInt(1 + Math.floor(rnd() * 64)) * page;
+    const iova = 1n << 32n;
+    const m = await call('MAP_DMA type1', () => c.call('VFIO_IOMMU_MAP_DMA', { fd: container, flags: 3, vaddr: UA, iova, size }), ['ENOMEM']);
+    if (m === undefined) return;
+    const k = BigInt(Math.floor(rnd() * Number(size / page)));
+    const t = await call('IOMMU_TRANSLATE type1', () => c.call('IOMMU_TRANSLATE', { fd: groupFd, iova: iova + k * page, access: 'write' }));
+    check(t!.addr === UA + k * page, `IOMMU_TRANSLATE type1: ${t!.addr} instead of ${UA + k * page}`);
+    const u = await call('UNMAP_DMA type1', () => c.call('VFIO_IOMMU_UNMAP_DMA', { fd: container, iova, size }));
+    check(u!.size === size, `UNMAP_DMA type1: unmapped ${u!.size} instead of ${size}`);
+  }
 
   async function dma(container: number, groupFd: number, phb: PhbInfo): Promise<void> {
     const page = 1n << pageShift;
