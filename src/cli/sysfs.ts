@@ -18,12 +18,12 @@ export const sysfs: Command = {
     const [dir, ...extra] = opts.positionals;
     if (dir === undefined || extra.length > 0) throw new Error('sysfs: give exactly one directory (vphb sysfs DIR)');
     await withClient(opts, io, async (client, target) => {
-      let devices = writeSysfs(dir, await client.topology());
+      const topo = await client.topology();
       const only = opts.str('device');
-      if (only !== undefined) {
-        devices = devices.filter((d) => d.address === only);
-        if (devices.length === 0) throw new Error(`--device ${only}: not in the server's topology`);
+      if (only !== undefined && !topo.phbs.some((p) => p.groups.some((g) => g.devices.includes(only)))) {
+        throw new Error(`--device ${only}: not in the server's topology`); // before writing anything
       }
+      const devices = writeSysfs(dir, topo, only);
       const lib = preloadLibraryPath();
       io.stdout.write(`wrote ${devices.length} device(s) under ${resolve(dir)}/bus/pci/devices\n`);
       if (!existsSync(lib)) io.stdout.write(`note: ${lib} is not built yet: run make -C clients/c\n`);
