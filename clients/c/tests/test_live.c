@@ -209,6 +209,14 @@ static void test_tcp(const char *hostport, const char *token)
     CHECK_EQ(vphb_vfio_open_container(c, &cont), 0);
     CHECK_EQ(cont.fd, 0);
     vphb_disconnect(c);
+    /* QEMU's spelling tcp:HOST:PORT is TCP too (not a UNIX path) */
+    snprintf(target, sizeof target, "tcp:%s", hostport);
+    CHECK_EQ(vphb_connect(target, &(vphb_options){ .client = "test_live", .token = "wrong" }, &c, msg, sizeof msg), -EACCES);
+    CHECK_EQ(vphb_connect(target, &(vphb_options){ .client = "test_live", .token = token }, &c, msg, sizeof msg), 0);
+    if (c == NULL) return;
+    CHECK_EQ(vphb_vfio_open_container(c, &cont), 0);
+    vphb_disconnect(c);
+    CHECK_EQ(vphb_connect("tcp:nohostport", NULL, &c, msg, sizeof msg), -EINVAL);
     CHECK_EQ(vphb_connect("tcp://nohostport", NULL, &c, msg, sizeof msg), -EINVAL);
     CHECK_EQ(vphb_connect("ws://127.0.0.1:1", NULL, &c, msg, sizeof msg), -EPROTONOSUPPORT);
 }
