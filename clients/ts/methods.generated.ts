@@ -46,7 +46,7 @@ export abstract class OpMethods {
     return this.call('VFIO_GET_API_VERSION', { fd }, opts);
   }
 
-  /** VFIO_CHECK_EXTENSION (258): ret > 0 if the extension (IOMMU type) is supported: SPAPR_TCE 2, SPAPR_TCE_v2 7. */
+  /** VFIO_CHECK_EXTENSION (258): ret > 0 if the extension is supported: the IOMMU types SPAPR_TCE 2 and SPAPR_TCE_v2 7, and VFIO_EEH 5. */
   vfioCheckExtension(req: Requests['VFIO_CHECK_EXTENSION'], opts?: CallOptions): Promise<Replies['VFIO_CHECK_EXTENSION']> {
     return this.call('VFIO_CHECK_EXTENSION', req, opts);
   }
@@ -111,7 +111,7 @@ export abstract class OpMethods {
     return this.call('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', req, opts);
   }
 
-  /** VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY (271): v2 only: drops a preregistered region; EBUSY (nothing changed) while mapped TCEs still reference it. */
+  /** VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY (271): v2 only: drops a preregistered region. While mapped TCEs still reference it: 0 under the linux profile (the range leaves the container but stays pinned and accounted; kernel quirk K9), EBUSY with nothing changed under strict. */
   vfioIommuSpaprUnregisterMemory(req: Requests['VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY']> {
     return this.call('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', req, opts);
   }

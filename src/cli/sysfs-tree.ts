@@ -44,17 +44,19 @@ function link(target: string, path: string): void {
 }
 
 /**
- * Writes DIR/bus/pci/devices/<address>/ for every device: an `iommu_group` link to
- * DIR/kernel/iommu_groups/<N> (created too), and vendor/device/class files. Idempotent.
+ * Writes DIR/bus/pci/devices/<address>/ for every device (or only the device `only`): an
+ * `iommu_group` link to DIR/kernel/iommu_groups/<N> (created too), and vendor/device/class
+ * files. Idempotent.
  */
-export function writeSysfs(dir: string, topo: Replies['TOPOLOGY']): SysfsDevice[] {
+export function writeSysfs(dir: string, topo: Replies['TOPOLOGY'], only?: string): SysfsDevice[] {
   const root = resolve(dir);
   const out: SysfsDevice[] = [];
   for (const phb of topo.phbs) {
     for (const g of phb.groups) {
       const groupDir = join(root, 'kernel', 'iommu_groups', String(g.group));
-      mkdirSync(join(groupDir, 'devices'), { recursive: true });
       g.devices.forEach((address, i) => {
+        if (only !== undefined && address !== only) return;
+        mkdirSync(join(groupDir, 'devices'), { recursive: true });
         const dev = join(root, 'bus', 'pci', 'devices', address);
         mkdirSync(dev, { recursive: true });
         link(relative(dev, groupDir), join(dev, 'iommu_group'));

@@ -18,18 +18,21 @@ export const sysfs: Command = {
     const [dir, ...extra] = opts.positionals;
     if (dir === undefined || extra.length > 0) throw new Error('sysfs: give exactly one directory (vphb sysfs DIR)');
     await withClient(opts, io, async (client, target) => {
-      let devices = writeSysfs(dir, await client.topology());
+      const topo = await client.topology();
       const only = opts.str('device');
-      if (only !== undefined) {
-        devices = devices.filter((d) => d.address === only);
-        if (devices.length === 0) throw new Error(`--device ${only}: not in the server's topology`);
+      if (only !== undefined && !topo.phbs.some((p) => p.groups.some((g) => g.devices.includes(only)))) {
+        throw new Error(`--device ${only}: not in the server's topology`); // before writing anything
       }
+      const devices = writeSysfs(dir, topo, only);
       const lib = preloadLibraryPath();
       io.stdout.write(`wrote ${devices.length} device(s) under ${resolve(dir)}/bus/pci/devices\n`);
       if (!existsSync(lib)) io.stdout.write(`note: ${lib} is not built yet: run make -C clients/c\n`);
       if (target.startsWith('ws:')) io.stdout.write('note: libvphb-vfio.so connects over a UNIX socket or tcp:// (VPHB_SOCKET, VPHB_TOKEN)\n');
-      // The preload library takes a bare socket path (or tcp://); print the path for a UNIX server.
-      io.stdout.write(qemuCommands(devices, target.startsWith('unix:') ? target.slice('unix:'.length) : target, lib));
+      // A pseries guest sees only sPAPR PHBs' devices; an smmu PHB's belong to an ARM VMM.
+      const spapr = new Set(topo.phbs.filter((p) => p.kind === 'spapr').map((p) => p.name));
+      const other = devices.filter((d) => !spapr.has(d.phb));
+      if (other.length > 0) io.stdout.write(`note: ${other.map((d) => d.address).join(', ')} sit behind an smmu PHB: no pseries command for them\n`);
+      io.stdout.write(qemuCommands(devices.filter((d) => spapr.has(d.phb)), target, lib));
     });
   },
 };

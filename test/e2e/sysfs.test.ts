@@ -1,6 +1,6 @@
 /** `vphb sysfs DIR` against a live server: what QEMU's vfio-pci reads (sysfsdev, iommu_group). */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +28,12 @@ describe('vphb sysfs', () => {
       expect(basename(target)).toBe(String(group)); // what QEMU parses
       expect(realpathSync(join(dev, 'iommu_group'))).toBe(realpathSync(join(dir, 'kernel', 'iommu_groups', String(group))));
       expect(existsSync(join(dev, 'subsystem'))).toBe(false); // "not an mdev"
-      expect(r.stdout).toContain(`-device vfio-pci,sysfsdev=${dev}\n`);
+      if (group <= 6) expect(r.stdout).toContain(`-device vfio-pci,sysfsdev=${dev}\n`);
+      else expect(r.stdout).not.toContain(`sysfsdev=${dev}\n`); // behind smmu0: not for a pseries guest
     }
+    expect(r.stdout).toContain('0002:02:00.0 sit behind an smmu PHB: no pseries command for them');
     expect(r.stdout).toMatch(/LD_PRELOAD=\S*\/clients\/c\/build\/libvphb-vfio\.so VPHB_SOCKET=\S+ qemu-system-ppc64 -M pseries/);
-    expect(r.stdout).toContain(`VPHB_SOCKET=${vphb.socket} `);
+    expect(r.stdout).toContain(`VPHB_SOCKET=unix:${vphb.socket} `); // the address as vphb prints it; libvphb takes it
   });
 
   it('is idempotent and filters by --device; an unknown device is an error naming it', () => {
@@ -42,5 +44,22 @@ describe('vphb sysfs', () => {
     const bad = sysfs(dir, '-c', vphb.socket, '--device', '0000:7f:00.0');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--device 0000:7f:00.0: not in the server');
+  });
+
+  it('--device writes only that device; an unknown one writes nothing', () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'vphb-sysfs-one-'));
+    try {
+      const bad = sysfs(fresh, '-c', vphb.socket, '--device', '0000:7f:00.0');
+      expect(bad.status).toBe(1);
+      expect(readdirSync(fresh)).toEqual([]);
+      const one = sysfs(fresh, '-c', vphb.socket, '--device', '0000:04:00.1');
+      expect(one.status).toBe(0);
+      expect(one.stdout).toContain('wrote 1 device(s)');
+      expect(readdirSync(join(fresh, 'bus', 'pci', 'devices'))).toEqual(['0000:04:00.1']);
+      expect(readdirSync(join(fresh, 'kernel', 'iommu_groups'))).toEqual(['4']);
+      expect(basename(readlinkSync(join(fresh, 'bus', 'pci', 'devices', '0000:04:00.1', 'iommu_group')))).toBe('4');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });

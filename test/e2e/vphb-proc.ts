@@ -29,7 +29,7 @@ export async function startVphb(opts: { config?: unknown; dir?: string; socket?:
     writeFileSync(file, JSON.stringify(opts.config));
     args.push('--config', file);
   }
-  // The CLI reads VPHB_* variables as options (yargs .env('VPHB')): keep the test's own
+  // serve reads its options' VPHB_* variables (VPHB_SOCKET, VPHB_TOKEN, ...): keep the test's own
   // (VPHB_REQUIRE_SYSTEM, the preload library's VPHB_SOCKET/VPHB_TRACE) away from it.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VPHB_')));
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });

@@ -74,7 +74,7 @@ typedef struct vphb_options {
 } vphb_options;
 
 /** Connects and performs the VERSION handshake. target: a UNIX socket path, "unix:PATH",
- *  "tcp://HOST:PORT", or NULL/"" for the default path ($XDG_RUNTIME_DIR/vphb.sock, else
+ *  "tcp://HOST:PORT" or "tcp:HOST:PORT" (IPv6 as [::1]), or NULL/"" for the default path ($XDG_RUNTIME_DIR/vphb.sock, else
  *  $TMPDIR or /tmp /vphb-<uid>.sock). Returns 0 and *out, or a negative errno (*out NULL;
  *  the message, if any, is written to msg when msg_len > 0). */
 int vphb_connect(const char *target, const vphb_options *opt, vphb_conn **out, char *msg, size_t msg_len);

@@ -100,7 +100,7 @@ static int open_tcp(const char *hostport)
     char host[256];
     const char *colon = strrchr(hostport, ':');
     if (colon == NULL || colon == hostport || colon[1] == '\0' || (size_t)(colon - hostport) >= sizeof host)
-        return fail(EINVAL, "tcp target must be tcp://HOST:PORT");
+        return fail(EINVAL, "tcp target must be tcp://HOST:PORT or tcp:HOST:PORT");
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = '\0';
     char *h = host;
@@ -504,6 +504,9 @@ int vphb_connect(const char *target, const vphb_options *opt, vphb_conn **out, c
     } else if (strncmp(target, "tcp://", 6) == 0) {
         tcp = true;
         fd = open_tcp(target + 6);
+    } else if (strncmp(target, "tcp:", 4) == 0) { /* QEMU's spelling, as the other clients take it */
+        tcp = true;
+        fd = open_tcp(target + 4);
     } else if (strncmp(target, "unix:", 5) == 0) {
         fd = open_unix(target + 5);
     } else if (strstr(target, "://") != NULL) {
