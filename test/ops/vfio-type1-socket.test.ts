@@ -4,7 +4,7 @@
  * smmu groups with mappings (everything released, the groups usable by the next client).
  */
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { frame, versionFrame } from '../helpers/raw.js';
 
@@ -75,6 +75,9 @@ describe('type1 over a socket', () => {
       setInterval(() => undefined, 1000);
     `;
     const child = spawn(process.execPath, ['-e', script, ts.socketPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // never outlives a failed run
+    });
     const { errors } = await new Promise<{ errors: string[] }>((resolve) => child.once('message', (m) => resolve(m as { errors: string[] })));
     expect(errors).toEqual([]);
     const session = [...ts.server.sessions].at(-1)!;
