@@ -1,5 +1,5 @@
 /** vphb TypeScript client: `import { Client } from 'vphb/client'`. */
-export { Client, type CallOptions, type CallOptionsWithNoReply, type ConnectOptions, type ServerInfo } from './client.js';
+export { Client, HcallChannel, type HcallReplyHandler, type CallOptions, type CallOptionsWithNoReply, type ConnectOptions, type ServerInfo } from './client.js';
 export { OpMethods } from './methods.generated.js';
 export { defaultSocketPath, parseTarget, type TransportKind } from './transport.js';
 export { ERRNO, VphbError, errnoName, isVphbError, type ErrnoName } from '../../src/wire/errno.js';

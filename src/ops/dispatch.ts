@@ -4,9 +4,11 @@
  * back reply payloads or a VphbError.
  */
 import { VphbError, isVphbError } from '../wire/errno.js';
+import { fixedLayout, readFixed, type FixedLayout } from '../wire/fixed-layout.js';
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OPS, type MsgpackOpName, type OpName, type OpSpec } from '../wire/ops.generated.js';
 import type { HandlerMap, MsgpackHandler, OpContext, RawHandler } from './context.js';
+import { FIXED_LAYOUT_OPS } from './hcalls.js';
 import { decodeRequest } from './validate.js';
 
 type AnyHandler = (ctx: OpContext, req: never) => unknown;
@@ -14,6 +16,8 @@ type AnyHandler = (ctx: OpContext, req: never) => unknown;
 interface Entry {
   spec: OpSpec;
   handler: AnyHandler | undefined;
+  /** The op's fixed-layout request encoding, read without the general decoder when it matches. */
+  fixed: FixedLayout | undefined;
 }
 
 /** An op failed in a way no kernel call would: a vphb bug. Carries the original error. */
@@ -30,7 +34,10 @@ export class Dispatcher {
 
   constructor(handlers: HandlerMap, specs: readonly OpSpec[] = OPS) {
     const table = handlers as Partial<Record<OpName, AnyHandler>>;
-    for (const spec of specs) this.#byCode.set(spec.code, { spec, handler: table[spec.name] });
+    for (const spec of specs) {
+      const fixed = FIXED_LAYOUT_OPS.has(spec.name) ? fixedLayout(spec) : undefined;
+      this.#byCode.set(spec.code, { spec, handler: table[spec.name], fixed });
+    }
   }
 
   spec(code: number): OpSpec | undefined {
@@ -58,7 +65,7 @@ export class Dispatcher {
       if (spec.payload === 'raw') {
         reply = (handler as RawHandler<OpName>)(ctx, payload);
       } else {
-        const req = decodeRequest(spec, decodePayload(payload));
+        const req = (entry.fixed === undefined ? undefined : readFixed(entry.fixed, payload)) ?? decodeRequest(spec, decodePayload(payload));
         reply = (handler as MsgpackHandler<MsgpackOpName>)(ctx, req as never);
       }
       return encodePayload(reply ?? {});
