@@ -344,3 +344,99 @@ export function putTces(
   }
   return { ret: H_SUCCESS, written: count };
 }
+
+// ---- the streamed put ------------------------------------------------------------------------------
+
+/** One run of entries retained by a StreamedPut: `n` entries at byte `at` of `src`. */
+interface Segment {
+  readonly src: Uint8Array;
+  readonly at: number;
+  readonly n: number;
+}
+
+/**
+ * putTces for an unlinked table whose entries arrive in pieces (the chunks of a received frame):
+ * pass 1 runs on each piece as it arrives (`add`), the pieces are kept (views, no copy), and
+ * `commit` stores them once all are in. Pieces may split an entry anywhere; the split entry is
+ * joined in an 8-byte copy. Its specification is putTces on the concatenated entries: when every
+ * entry is valid, `commit` gives the same result and table contents; when one is not, `valid` is
+ * false and the caller runs putTces (which answers the error and writes nothing). Only for tables
+ * without hardware links (the caller checks `table.targets()` is empty).
+ */
+export class StreamedPut {
+  readonly #table: GuestTceTable;
+  readonly #index: number;
+  readonly #count: number;
+  readonly #rules: Admission;
+  readonly #segments: Segment[] = [];
+  /** Entries seen so far (complete ones). */
+  #seen = 0;
+  #valid = true;
+  /** A split entry's first bytes. */
+  #carry: Uint8Array | undefined;
+  #carried = 0;
+
+  constructor(slots: MemorySlots, table: GuestTceTable, index: number, count: number) {
+    this.#table = table;
+    this.#index = index;
+    this.#count = count;
+    this.#rules = new Admission(slots, table.pageShift, []);
+  }
+
+  /** False once an entry failed pass 1 (the rest is then only counted). */
+  get valid(): boolean {
+    return this.#valid;
+  }
+
+  /** True once all `count` entries have arrived. */
+  get complete(): boolean {
+    return this.#seen === this.#count && this.#carried === 0;
+  }
+
+  /** The next `bytes` bytes of entries, at byte `at` of `src` (kept until commit). */
+  add(src: Uint8Array, at: number, bytes: number): void {
+    if (this.#carried > 0) {
+      const take = Math.min(8 - this.#carried, bytes);
+      this.#carry!.set(src.subarray(at, at + take), this.#carried);
+      this.#carried += take;
+      at += take;
+      bytes -= take;
+      if (this.#carried < 8) return;
+      this.#carried = 0;
+      this.#run(this.#carry!, 0, 1);
+    }
+    const n = bytes >>> 3;
+    if (n > 0) this.#run(src, at, n);
+    const rest = bytes - n * 8;
+    if (rest > 0) {
+      this.#carry = new Uint8Array(8);
+      this.#carry.set(src.subarray(at + n * 8, at + bytes));
+      this.#carried = rest;
+    }
+  }
+
+  #run(src: Uint8Array, at: number, n: number): void {
+    if (this.#seen + n > this.#count) throw new RangeError('more entries than announced');
+    this.#seen += n;
+    if (!this.#valid) return;
+    const words = wordsOf(src, at, n);
+    const rc = words !== undefined ? validateWords(this.#rules, words, n) : validateView(this.#rules, new DataView(src.buffer, src.byteOffset + at, n * 8), n);
+    if (rc !== H_SUCCESS) {
+      this.#valid = false;
+      this.#segments.length = 0;
+      return;
+    }
+    this.#segments.push({ src, at, n });
+  }
+
+  /** Stores every entry (all valid and complete: the caller checks). */
+  commit(): PutResult {
+    if (!this.#valid || !this.complete) throw new Error('StreamedPut.commit: not a complete valid run');
+    let e = this.#index;
+    for (const s of this.#segments) {
+      this.#table.writeLE(e, s.src, s.at, s.n);
+      e += s.n;
+    }
+    return { ret: H_SUCCESS, written: this.#count };
+  }
+}

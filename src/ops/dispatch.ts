@@ -7,8 +7,9 @@ import { VphbError, isVphbError } from '../wire/errno.js';
 import { fixedLayout, readFixed, type FixedLayout } from '../wire/fixed-layout.js';
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OPS, type MsgpackOpName, type OpName, type OpSpec } from '../wire/ops.generated.js';
-import type { HandlerMap, MsgpackHandler, OpContext, RawHandler } from './context.js';
+import type { HandlerMap, MsgpackHandler, OpContext, RawHandler, RawStream } from './context.js';
 import { FIXED_LAYOUT_OPS } from './hcalls.js';
+import { tceBatchStream } from './tce-batch.js';
 import { decodeRequest } from './validate.js';
 
 type AnyHandler = (ctx: OpContext, req: never) => unknown;
@@ -47,6 +48,39 @@ export class Dispatcher {
   /** Ops that have a handler, for the VERSION capabilities. */
   implemented(): OpSpec[] {
     return [...this.#byCode.values()].filter((e) => e.handler !== undefined).map((e) => e.spec);
+  }
+
+  /**
+   * For a raw op that can take its payload in pieces as it arrives (TCE_PUT_BATCH): a stream
+   * whose `end()` returns the encoded reply, as `execute` would for the whole payload (same
+   * errors). Undefined for every other op (the caller assembles the frame and calls `execute`).
+   */
+  stream(ctx: OpContext, code: number, payloadBytes: number): RawStream<Buffer> | undefined {
+    const entry = this.#byCode.get(code);
+    if (entry === undefined || entry.handler === undefined || entry.spec.name !== 'TCE_PUT_BATCH') return undefined;
+    const { spec } = entry;
+    const handler = entry.handler as RawHandler<'TCE_PUT_BATCH'>;
+    const inner = tceBatchStream(ctx, payloadBytes, (payload) => handler(ctx, payload));
+    let failed: unknown;
+    return {
+      data(piece) {
+        if (failed !== undefined) return;
+        try {
+          inner.data(piece);
+        } catch (e) {
+          failed = e;
+        }
+      },
+      end() {
+        try {
+          if (failed !== undefined) throw failed;
+          return encodePayload(inner.end());
+        } catch (e) {
+          if (isVphbError(e)) throw e;
+          throw new InternalError(spec.name, e);
+        }
+      },
+    };
   }
 
   /**

@@ -15,6 +15,7 @@ import {
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OP_CODES, OPS, PROTOCOL_VERSION, type Requests } from '../wire/ops.generated.js';
 import type { Capabilities } from '../wire/structs.js';
+import type { BodySink } from '../wire/frame-decoder.js';
 import type { FrameHandler, OutFrame, Transport } from './transport.js';
 
 export interface SessionLimits {
@@ -96,6 +97,24 @@ export class Session implements FrameHandler {
       this.#execute(h, payload, noReply);
     }
     this.#checkBackpressure();
+  }
+
+  /**
+   * A command whose body spans chunks: streamed to its op when the op can take it in pieces
+   * (Dispatcher.stream); the reply, errors and backpressure are then as in onFrame.
+   */
+  onBodyStream(h: FrameHeader): BodySink | undefined {
+    if (this.#state !== 'open' || (h.flags & TYPE_MASK) !== TYPE_COMMAND || h.command === CODE_VERSION) return undefined;
+    const inner = this.#dispatcher.stream(this.ctx, h.command, h.size - HEADER_SIZE);
+    if (inner === undefined) return undefined;
+    return {
+      data: (piece) => inner.data(piece),
+      end: () => {
+        if (this.#state === 'closing' || this.#state === 'closed') return;
+        this.#run(h, (h.flags & FLAG_NO_REPLY) !== 0, () => inner.end());
+        this.#checkBackpressure();
+      },
+    };
   }
 
   onOversize(h: FrameHeader): void {
@@ -182,9 +201,13 @@ export class Session implements FrameHandler {
   }
 
   #execute(h: FrameHeader, payload: Uint8Array, noReply: boolean): void {
+    this.#run(h, noReply, () => this.#dispatcher.execute(this.ctx, h.command, payload));
+  }
+
+  #run(h: FrameHeader, noReply: boolean, op: () => Buffer): void {
     let reply: Buffer;
     try {
-      reply = this.#dispatcher.execute(this.ctx, h.command, payload);
+      reply = op();
     } catch (e) {
       const err = isVphbError(e) ? e : new InternalError(`command ${h.command}`, e);
       if (err instanceof InternalError) {

@@ -44,7 +44,11 @@ async function bulk(): Promise<CaseResult> {
     await acked;
   };
   const warmEnd = performance.now() + WARMUP_MS;
-  while (performance.now() < warmEnd) await round();
+  let all = 0;
+  while (performance.now() < warmEnd) {
+    await round();
+    all++;
+  }
   let rounds = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < args.durationMs) {
@@ -53,7 +57,8 @@ async function bulk(): Promise<CaseResult> {
   }
   const secs = (performance.now() - t0) / 1000;
   sock.destroy();
-  return { bytesPerSec: (rounds * roundBytes) / secs, opsPerSec: (rounds * writes) / secs };
+  all += rounds;
+  return { bytesPerSec: (rounds * roundBytes) / secs, opsPerSec: (rounds * writes) / secs, totalBytes: all * roundBytes, totalOps: all * writes };
 }
 
 /** Node's echo floor: `window` messages of `msgBytes` in flight, the next sent as one comes back. */
@@ -67,6 +72,7 @@ async function echo(): Promise<CaseResult> {
   let next = 0; // message sequence
   let measuring = false;
   let count = 0;
+  let all = 0;
   let t0 = 0;
   let end = performance.now() + WARMUP_MS;
   return new Promise((resolve) => {
@@ -76,6 +82,7 @@ async function echo(): Promise<CaseResult> {
       let n = 0;
       while (received >= size) {
         received -= size;
+        all++;
         const slot = (next - args.window + n) % args.window;
         if (measuring) {
           count++;
@@ -87,7 +94,7 @@ async function echo(): Promise<CaseResult> {
         if (measuring) {
           const secs = (now - t0) / 1000;
           sock.destroy();
-          resolve({ bytesPerSec: (count * size) / secs, opsPerSec: count / secs, hist: Array.from(hist) });
+          resolve({ bytesPerSec: (count * size) / secs, opsPerSec: count / secs, totalBytes: all * size, totalOps: all, hist: Array.from(hist) });
           return;
         }
         measuring = true;
@@ -137,10 +144,11 @@ async function setupVm(c: Client, linked: boolean, group = 1): Promise<{ vm: num
 }
 
 /** Keeps `window` promise-returning calls in flight for the warm-up then the measured time. */
-async function pump(window: number, one: (i: number) => Promise<unknown>, hist: Float64Array): Promise<{ count: number; secs: number }> {
+async function pump(window: number, one: (i: number) => Promise<unknown>, hist: Float64Array): Promise<{ count: number; secs: number; all: number }> {
   let i = 0;
   let measuring = false;
   let count = 0;
+  let all = 0;
   const end = { at: performance.now() + WARMUP_MS };
   let t0 = 0;
   const worker = async () => {
@@ -155,6 +163,7 @@ async function pump(window: number, one: (i: number) => Promise<unknown>, hist: 
       const started = performance.now();
       const wasMeasuring = measuring;
       await one(i++);
+      all++;
       if (wasMeasuring) {
         count++;
         histAdd(hist, (performance.now() - started) * 1000);
@@ -162,7 +171,7 @@ async function pump(window: number, one: (i: number) => Promise<unknown>, hist: 
     }
   };
   await Promise.all(Array.from({ length: window }, worker));
-  return { count, secs: (performance.now() - t0) / 1000 };
+  return { count, secs: (performance.now() - t0) / 1000, all };
 }
 
 async function batch(linked: boolean): Promise<CaseResult> {
@@ -181,12 +190,14 @@ async function batch(linked: boolean): Promise<CaseResult> {
     bytesPerSec: (r.count * frameBytes(args.entries)) / r.secs,
     opsPerSec: r.count / r.secs,
     entriesPerSec: (r.count * args.entries) / r.secs,
+    totalBytes: r.all * frameBytes(args.entries),
+    totalOps: r.all,
     hist: Array.from(hist),
   };
 }
 
 /** One connection's H_PUT_TCE loop; resolves with its count once `state.end` has passed. */
-async function hputConnection(state: { measuring: boolean; endAt: number; t0: number }, hist: Float64Array, setUp: () => Promise<void>): Promise<number> {
+async function hputConnection(state: { measuring: boolean; endAt: number; t0: number; all: number }, hist: Float64Array, setUp: () => Promise<void>): Promise<number> {
   const c = await Client.connect(args.socket, { name: 'bench' });
   const { vm, bus } = await setupVm(c, false);
   await setUp();
@@ -201,6 +212,7 @@ async function hputConnection(state: { measuring: boolean; endAt: number; t0: nu
         const was = state.measuring;
         const rep = await c.call('H_PUT_TCE', { fd: vm, liobn: LIOBN, ioba: bus + (BigInt(k) << 16n), tce: (BigInt(k) << 16n) | 3n });
         if (rep.ret !== 0) throw new Error(`H_PUT_TCE ret ${rep.ret}`);
+        state.all++;
         if (was && state.measuring) {
           count++;
           histAdd(hist, (performance.now() - started) * 1000);
@@ -217,6 +229,7 @@ async function hputConnection(state: { measuring: boolean; endAt: number; t0: nu
       const ch = c.hcalls(vm, (tag, ret, err) => {
         if (err !== undefined || ret !== 0) return reject(err ?? new Error(`H_PUT_TCE ret ${ret}`));
         const now = performance.now();
+        state.all++;
         if (state.measuring && sentAt[tag]! >= state.t0) {
           count++;
           histAdd(hist, (now - sentAt[tag]!) * 1000);
@@ -241,7 +254,7 @@ async function hputConnection(state: { measuring: boolean; endAt: number; t0: nu
 
 async function hput(): Promise<CaseResult> {
   const hist = new Float64Array(HIST_BUCKETS);
-  const state = { measuring: false, endAt: Infinity, t0: Infinity };
+  const state = { measuring: false, endAt: Infinity, t0: Infinity, all: 0 };
   // Every connection (of every process of the case) is set up first; the runner then says `go`
   // to all processes at once: one shared warm-up and measuring window.
   let ready = 0;
@@ -265,7 +278,7 @@ async function hput(): Promise<CaseResult> {
   const counts = await Promise.all(conns);
   const secs = (performance.now() - state.t0) / 1000;
   const total = counts.reduce((a, b) => a + b, 0);
-  return { bytesPerSec: 0, opsPerSec: total / secs, hist: Array.from(hist) };
+  return { bytesPerSec: 0, opsPerSec: total / secs, totalOps: state.all, hist: Array.from(hist) };
 }
 
 const result =

@@ -33,6 +33,11 @@ export interface CaseResult {
   opsPerSec: number;
   /** Entries per second for batch cases. */
   entriesPerSec?: number;
+  /** Bytes and operations over the whole case, warm-up included (for CPU cost per byte/op). */
+  totalBytes?: number;
+  totalOps?: number;
+  /** CPU time (µs, user + system) the serving process spent during the case. */
+  serverCpuUs?: number;
   /** Latency histogram (see Histogram), absent for bulk cases. */
   hist?: number[];
 }
@@ -69,4 +74,14 @@ export function histQuantile(hists: readonly (readonly number[])[], p: number): 
     if (seen >= total * p) return 10 ** (i / 50);
   }
   return 10 ** ((HIST_BUCKETS - 1) / 50);
+}
+
+/** Serving processes answer {cpu} requests with their CPU time so far (µs). */
+export function answerCpu(): void {
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      send({ cpu: u.user + u.system });
+    }
+  });
 }

@@ -8,7 +8,9 @@
  *  - `echo`: Node's echo floor. Writes back every chunk it reads.
  */
 import { createServer, type Socket } from 'node:net';
-import { send } from './common.js';
+import { answerCpu, send } from './common.js';
+
+answerCpu();
 
 const mode = process.argv[2];
 const SINK = new Uint8Array(new ArrayBuffer(64 << 20));

@@ -18,7 +18,7 @@
  * prints min/median/max; --prof writes V8 CPU profiles of the server and clients to dir.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,8 @@ async function runClients(cpu: number, a: ClientArgs, procs = 1): Promise<CaseRe
     out.bytesPerSec += r.bytesPerSec;
     out.opsPerSec += r.opsPerSec;
     if (r.entriesPerSec !== undefined) out.entriesPerSec = (out.entriesPerSec ?? 0) + r.entriesPerSec;
+    if (r.totalBytes !== undefined) out.totalBytes = (out.totalBytes ?? 0) + r.totalBytes;
+    if (r.totalOps !== undefined) out.totalOps = (out.totalOps ?? 0) + r.totalOps;
   }
   const hists = rs.flatMap((r) => (r.hist === undefined ? [] : [r.hist]));
   if (hists.length > 0) out.hist = hists.reduce((acc, h) => acc.map((v, i) => v + (h[i] ?? 0)));
@@ -97,14 +99,19 @@ async function runClients(cpu: number, a: ClientArgs, procs = 1): Promise<CaseRe
 function runCBulk(cpu: number, bin: string, sock: string): CaseResult {
   const out = execFileSync('taskset', ['-c', String(cpu), bin, 'send', sock, String(DURATION_MS), String(64 << 10)], { encoding: 'utf8' });
   const r = JSON.parse(out.trim()) as { bytesPerSec: number };
-  return { bytesPerSec: r.bytesPerSec, opsPerSec: r.bytesPerSec / (64 << 10) };
+  // The sender does not report its warm-up: count it at the measured rate.
+  return { bytesPerSec: r.bytesPerSec, opsPerSec: r.bytesPerSec / (64 << 10), totalBytes: r.bytesPerSec * (DURATION_MS + 300) / 1000 };
 }
 
 type Ref = 'node-bulk' | 'c-bulk' | 'copy' | 'echo1' | 'echo64' | 'pipelined';
 
+type Serving = 'vphb' | 'drop' | 'copy' | 'echo' | 'c';
+
 interface CaseDef {
   id: string;
   name: string;
+  /** The process serving the case, whose CPU time is measured around it. */
+  serves: Serving;
   /** Peer cases are references; vphb cases get ratios. */
   ref?: Ref;
   /** Ratios printed for this row: reference → label. */
@@ -144,19 +151,20 @@ const vphbArgs = (kind: ClientArgs['kind'], extra: Partial<ClientArgs>): ClientA
 });
 
 const cases: CaseDef[] = [
-  { id: 'node-bulk', name: 'Node bulk receive (read and drop, 64 KiB writes)', ref: 'node-bulk',
+  { id: 'node-bulk', name: 'Node bulk receive (read and drop, 64 KiB writes)', ref: 'node-bulk', serves: 'drop',
     run: (p) => runClients(p.client, { ...DEFAULTS, kind: 'bulk', socket: sock.drop, writeSize: 64 << 10, durationMs: DURATION_MS }) },
-  ...(cBin === undefined ? [] : [{ id: 'c-bulk', name: 'C bulk receive (read and drop, 64 KiB writes)', ref: 'c-bulk' as const,
+  ...(cBin === undefined ? [] : [{ id: 'c-bulk', name: 'C bulk receive (read and drop, 64 KiB writes)', ref: 'c-bulk' as const, serves: 'c' as const,
     run: async (p: { client: number }) => runCBulk(p.client, cBin!, sock.c) }]),
-  { id: 'copy', name: 'old baseline: Node copy into memory, 65536-entry frames', ref: 'copy', ratios: ['node-bulk'],
+  { id: 'copy', name: 'old baseline: Node copy into memory, 65536-entry frames', ref: 'copy', ratios: ['node-bulk'], serves: 'copy',
     run: (p) => runClients(p.client, { ...DEFAULTS, kind: 'bulk', socket: sock.copy, writeSize: 48 + 65536 * 8, durationMs: DURATION_MS }) },
-  { id: 'echo1', name: `Node echo, ${ECHO_BYTES} B, 1 outstanding`, ref: 'echo1',
+  { id: 'echo1', name: `Node echo, ${ECHO_BYTES} B, 1 outstanding`, ref: 'echo1', serves: 'echo',
     run: (p) => runClients(p.client, { ...DEFAULTS, kind: 'echo', socket: sock.echo, msgBytes: ECHO_BYTES, window: 1, durationMs: DURATION_MS }) },
-  { id: 'echo64', name: `Node echo, ${ECHO_BYTES} B, 64 outstanding`, ref: 'echo64',
+  { id: 'echo64', name: `Node echo, ${ECHO_BYTES} B, 64 outstanding`, ref: 'echo64', serves: 'echo',
     run: (p) => runClients(p.client, { ...DEFAULTS, kind: 'echo', socket: sock.echo, msgBytes: ECHO_BYTES, window: 64, durationMs: DURATION_MS }) },
   ...(['unlinked', 'linked'] as const).flatMap((link) => [512, 65536].map((entries): CaseDef => ({
     id: `batch-${link}-${entries}`,
     name: `TCE_PUT_BATCH ${entries}, ${link}`,
+    serves: 'vphb',
     ratios: ['node-bulk', 'c-bulk', 'copy'],
     run: (p) => runClients(p.client, vphbArgs(link === 'linked' ? 'batch-linked' : 'batch-unlinked', { entries, window: entries === 512 ? 64 : 4 })),
     target: entries !== 65536 ? undefined : (ratio) => {
@@ -171,6 +179,7 @@ const cases: CaseDef[] = [
   ...(['promise', 'fast'] as const).flatMap((api) => [1, 64].map((window): CaseDef => ({
     id: `hput-${api}-${window}`,
     name: `H_PUT_TCE, ${api === 'fast' ? 'hcall channel' : 'call()'}, ${window} outstanding`,
+    serves: 'vphb',
     ...(api === 'fast' && window === 64 ? { ref: 'pipelined' as const } : {}),
     ratios: [window === 1 ? 'echo1' : 'echo64'],
     run: (p) => runClients(p.client, vphbArgs('hput', { window, api })),
@@ -182,7 +191,7 @@ const cases: CaseDef[] = [
       return 'vs libvfio-user d16: not measurable here';
     },
   }))),
-  { id: 'many', name: 'H_PUT_TCE, 64 connections (4 procs × 16, 8 outstanding)', ratios: ['pipelined'],
+  { id: 'many', name: 'H_PUT_TCE, 64 connections (4 procs × 16, 8 outstanding)', ratios: ['pipelined'], serves: 'vphb',
     run: (p) => runClients(p.client, vphbArgs('hput', { window: 8, connections: 16, api: 'fast' }), 4),
     target: (ratio, r) => {
       const x = ratio('pipelined');
@@ -210,6 +219,24 @@ servers.push(server);
 const peers = (['drop', 'copy', 'echo'] as const).map((mode) => start('peer-server.js', SERVER_CPU, [mode, sock[mode]], `peer-${mode}`));
 servers.push(...peers);
 let cServer: ChildProcess | undefined;
+const servingProc: Partial<Record<Serving, ChildProcess>> = { vphb: server, drop: peers[0]!, copy: peers[1]!, echo: peers[2]! };
+
+/** CPU time (µs) of a serving process so far: over IPC for Node, from /proc for the C receiver. */
+async function cpuOf(which: Serving): Promise<number | undefined> {
+  if (which === 'c') {
+    if (cServer?.pid === undefined) return undefined;
+    try {
+      const f = readFileSync(`/proc/${cServer.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) * (1e6 / 100); // utime + stime in 100 Hz ticks
+    } catch {
+      return undefined;
+    }
+  }
+  const child = servingProc[which]!;
+  const got = message<number>(child, 'cpu', 5000);
+  child.send('cpu');
+  return got;
+}
 const total = RUNS * pinnings.length * selected.length;
 let done = 0;
 const t00 = performance.now();
@@ -228,7 +255,10 @@ try {
     for (const p of pinnings) {
       const refs = new Map<Ref, CaseResult>();
       for (const c of selected) {
+        const cpu0 = await cpuOf(c.serves);
         const r = await c.run(p);
+        const cpu1 = await cpuOf(c.serves);
+        if (cpu0 !== undefined && cpu1 !== undefined) r.serverCpuUs = cpu1 - cpu0;
         if (c.ref !== undefined) refs.set(c.ref, r);
         const ratios: Partial<Record<Ref, number>> = {};
         for (const ref of c.ratios ?? []) {
@@ -266,7 +296,17 @@ function spread(xs: number[], f: (n: number) => string): string {
   return s.length === 1 ? f(s[0]!) : `${f(med(s))} (${f(s[0]!)}–${f(s[s.length - 1]!)})`;
 }
 
-const header = ['pinning', 'case', 'bytes/s', 'entries|calls/s', 'ratio', 'p50 µs', 'p99 µs', 'target'];
+/** Server CPU per MB (byte cases) or per call (call cases), or undefined. */
+function cost(c: CaseDef, r: CaseResult): number | undefined {
+  if (r.serverCpuUs === undefined) return undefined;
+  if (perMB(c)) return r.totalBytes ? r.serverCpuUs / (r.totalBytes / 1e6) : undefined;
+  return r.totalOps ? r.serverCpuUs / r.totalOps : undefined;
+}
+/** Byte-stream cases are costed per MB, call cases per call. */
+const perMB = (c: CaseDef) => c.serves === 'drop' || c.serves === 'copy' || c.serves === 'c' || c.id.startsWith('batch');
+const costUnit = (c: CaseDef) => (perMB(c) ? 'µs/MB' : 'µs/op');
+
+const header = ['pinning', 'case', 'bytes/s', 'entries|calls/s', 'ratio', 'server CPU', 'p50 µs', 'p99 µs', 'target'];
 const table: string[][] = [];
 const json: unknown[] = [];
 for (const p of pinnings) {
@@ -284,6 +324,10 @@ for (const p of pinnings) {
       ss[0]!.r.bytesPerSec > 0 ? spread(ss.map((s) => s.r.bytesPerSec), (v) => fmt(v, 'B')) : '',
       spread(ss.map((s) => s.r.entriesPerSec ?? s.r.opsPerSec), (v) => fmt(v)),
       ratioText,
+      (() => {
+        const xs = ss.map((x) => cost(c, x.r)).filter((v): v is number => v !== undefined);
+        return xs.length === 0 ? '' : `${spread(xs, (v) => v.toFixed(v < 10 ? 2 : 0))} ${costUnit(c)}`;
+      })(),
       spread(q(0.5), (v) => v.toFixed(0)),
       spread(q(0.99), (v) => v.toFixed(0)),
       targets,
@@ -293,6 +337,8 @@ for (const p of pinnings) {
       bytesPerSec: ss.map((s) => Math.round(s.r.bytesPerSec)),
       perSec: ss.map((s) => Math.round(s.r.entriesPerSec ?? s.r.opsPerSec)),
       ratios: Object.fromEntries((c.ratios ?? []).map((ref) => [ref, ss.map((s) => s.ratios[ref] === undefined ? null : Number(s.ratios[ref]!.toFixed(3)))])),
+      serverCpu: ss.map((x) => { const v = cost(c, x.r); return v === undefined ? null : Number(v.toFixed(3)); }),
+      serverCpuUnit: costUnit(c),
       p50us: q(0.5).map((v) => Number(v.toFixed(1))),
       p99us: q(0.99).map((v) => Number(v.toFixed(1))),
       target: targets || undefined,
@@ -303,6 +349,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(`vphb bench: ${CPUS} CPU(s), ${DURATION_MS} ms per case, ${RUNS} run(s) (median (min–max)), Node ${process.version}`);
 console.log('Ratios compare figures of the same run and pinning; the machine may be shared, so absolute figures are noisy.');
+console.log('server CPU: user+system time of the serving process (vphb or the peer) per MB received or per call, warm-up included: less sensitive to other load than the rates.');
 if (cNote !== '') console.log(`note: ${cNote}`);
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
