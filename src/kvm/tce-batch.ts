@@ -200,6 +200,10 @@ function cacheSlot(slots: MemorySlots, hi: number, lo: number): number {
  * 32-bit integer arithmetic only (hardware words = guest words + the slot's ua - gpa).
  */
 function stageSamePage(slots: MemorySlots, words: Uint32Array | undefined, view: DataView, from: number, n: number): void {
+  if (words !== undefined) {
+    stageSamePageWords(slots, words, from, n);
+    return;
+  }
   // The empty cache (hi 0, first 0, span 0) admits only lo 0, which has no permissions.
   let cHi = 0;
   let cFirst = 0;
@@ -226,6 +230,37 @@ function stageSamePage(slots: MemorySlots, words: Uint32Array | undefined, view:
     const uaLo = (lo - perms + dLo) >>> 0;
     scratch[2 * k] = uaLo | perms | (perms >> 1);
     scratch[2 * k + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
+  }
+}
+
+/** stageSamePage for an aligned run (the common case): the same loop over the words directly. */
+function stageSamePageWords(slots: MemorySlots, words: Uint32Array, from: number, n: number): void {
+  let cHi = 0;
+  let cFirst = 0;
+  let cSpan = 0;
+  let dLo = 0;
+  let dHi = 0;
+  const base = 2 * from;
+  for (let w = 0; w < 2 * n; w += 2) {
+    const lo = words[base + w]!;
+    const perms = lo & 3;
+    if (perms === 0) {
+      scratch[w] = 0;
+      scratch[w + 1] = 0;
+      continue;
+    }
+    const hi = words[base + w + 1]!;
+    if (hi !== cHi || ((lo - cFirst) >>> 0) > cSpan) {
+      cacheSlot(slots, hi, lo);
+      cHi = cache[0]!;
+      cFirst = cache[1]!;
+      cSpan = cache[2]!;
+      dLo = cache[3]!;
+      dHi = cache[4]!;
+    }
+    const uaLo = (lo - perms + dLo) >>> 0;
+    scratch[w] = uaLo | perms | (perms >> 1);
+    scratch[w + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
   }
 }
 
@@ -360,14 +395,18 @@ interface Segment {
  * `commit` stores them once all are in. Pieces may split an entry anywhere; the split entry is
  * joined in an 8-byte copy. Its specification is putTces on the concatenated entries: when every
  * entry is valid, `commit` gives the same result and table contents; when one is not, `valid` is
- * false and the caller runs putTces (which answers the error and writes nothing). Only for tables
- * without hardware links (the caller checks `table.targets()` is empty).
+ * false and the caller runs putTces (which answers the error and writes nothing). For tables with
+ * at most one hardware target (`targets`, as `table.targets()` returned when the put began):
+ * `commit` then writes each piece to the hardware, then to the guest view, as putTces does for
+ * the whole run, and a hardware failure ends the put at that entry exactly as there.
  */
 export class StreamedPut {
   readonly #table: GuestTceTable;
   readonly #index: number;
   readonly #count: number;
   readonly #rules: Admission;
+  readonly #slots: MemorySlots;
+  readonly #targets: readonly HwTarget[];
   readonly #segments: Segment[] = [];
   /** Entries seen so far (complete ones). */
   #seen = 0;
@@ -376,11 +415,19 @@ export class StreamedPut {
   #carry: Uint8Array | undefined;
   #carried = 0;
 
-  constructor(slots: MemorySlots, table: GuestTceTable, index: number, count: number) {
+  constructor(slots: MemorySlots, table: GuestTceTable, targets: readonly HwTarget[], index: number, count: number) {
+    if (targets.length > 1) throw new RangeError('StreamedPut: at most one hardware target');
     this.#table = table;
     this.#index = index;
     this.#count = count;
-    this.#rules = new Admission(slots, table.pageShift, []);
+    this.#slots = slots;
+    this.#targets = targets;
+    this.#rules = new Admission(slots, table.pageShift, targets);
+  }
+
+  /** The hardware targets the put was validated for. */
+  get targets(): readonly HwTarget[] {
+    return this.#targets;
   }
 
   /** False once an entry failed pass 1 (the rest is then only counted). */
@@ -432,9 +479,22 @@ export class StreamedPut {
   /** Stores every entry (all valid and complete: the caller checks). */
   commit(): PutResult {
     if (!this.#valid || !this.complete) throw new Error('StreamedPut.commit: not a complete valid run');
-    let e = this.#index;
+    const table = this.#table;
+    const target = this.#targets[0];
+    let e = 0;
     for (const s of this.#segments) {
-      this.#table.writeLE(e, s.src, s.at, s.n);
+      const index = this.#index + e;
+      if (target === undefined) table.writeLE(index, s.src, s.at, s.n);
+      else {
+        const words = wordsOf(s.src, s.at, s.n);
+        const view = new DataView(s.src.buffer, s.src.byteOffset + s.at, s.n * 8);
+        const ok = mapIntoTarget(this.#slots, table.pageShift, target, words, view, index, 0, s.n);
+        table.writeLE(index, s.src, s.at, ok);
+        if (ok < s.n) {
+          clearEntry(table, this.#targets, index + ok);
+          return { ret: H_TOO_HARD, written: e + ok };
+        }
+      }
       e += s.n;
     }
     return { ret: H_SUCCESS, written: this.#count };

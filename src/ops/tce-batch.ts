@@ -7,11 +7,12 @@
  * A frame that spans socket chunks is streamed (tceBatchStream): its entries are validated as
  * each chunk arrives, overlapping the wait for the next one, and stored from the chunks once the
  * frame is complete, without assembling it. The handler below is the specification: the stream
- * takes its own path only for a well-formed batch into an unlinked table whose entries all pass;
- * everything else (any error, a linked table, a bad entry) assembles the payload and runs the
+ * takes its own path only for a well-formed batch into a table with at most one hardware target
+ * whose entries all pass; everything else (any error, several targets, a bad entry) assembles the payload and runs the
  * handler, so every reply and every table state is the handler's.
  */
 import type { GuestTceTable } from '../kvm/guest-tce-table.js';
+import type { HwTarget } from '../kvm/hw-port.js';
 import { tcePutBatch } from '../kvm/hcalls.js';
 import { StreamedPut, iobaIndex } from '../kvm/tce-batch.js';
 import { Vm } from '../kvm/vm.js';
@@ -48,6 +49,11 @@ export const tceBatchHandlers: HandlerMap = {
  */
 export function tceBatchStream(ctx: OpContext, payloadBytes: number, plain: (payload: Uint8Array) => Reply): RawStream<Reply> {
   return new BatchStream(ctx, payloadBytes, plain);
+}
+
+/** The table's hardware targets are still the ones the streamed put validated against. */
+function sameTargets(a: readonly HwTarget[], b: readonly HwTarget[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
 class BatchStream implements RawStream<Reply> {
@@ -91,15 +97,16 @@ class BatchStream implements RawStream<Reply> {
     const table = vm.findTable(dv.getBigUint64(8, true));
     if (table === undefined) return undefined;
     const index = iobaIndex(table, dv.getBigUint64(16, true), BigInt(count));
-    if (index < 0 || table.targets().length !== 0) return undefined;
+    const targets = table.targets();
+    if (index < 0 || targets.length > 1) return undefined;
     this.#vm = vm;
     this.#table = table;
-    return new StreamedPut(vm.memslots, table, index, count);
+    return new StreamedPut(vm.memslots, table, [...targets], index, count);
   }
 
   end(): Reply {
     const put = this.#put;
-    if (put !== undefined && put.valid && put.complete && this.#vm!.ownsTable(this.#table!) && this.#table!.targets().length === 0) {
+    if (put !== undefined && put.valid && put.complete && this.#vm!.ownsTable(this.#table!) && sameTargets(put.targets, this.#table!.targets())) {
       return put.commit();
     }
     return this.#plain(this.#assemble());

@@ -40,7 +40,7 @@ const pinnings = CPUS > 1 ? [{ name: 'same CPU', client: 0 }, { name: 'different
 const ECHO_BYTES = 64;
 
 function nodeArgs(file: string, tag: string): string[] {
-  const prof = PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROF, '--cpu-prof-name', `${tag}-\${pid}.cpuprofile`];
+  const prof = PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(PROF, tag)];
   return [...prof, join(here, file)];
 }
 
