@@ -12,8 +12,9 @@
  * (4 processes × 16, 8 outstanding each) against one pipelined client.
  * Every vphb row prints its ratio to Node bulk (batches) or Node echo (small calls).
  *
- * Usage: node dist/test/bench/run.js [--duration ms] [--runs n] [--only regex] [--out file]
- *                                    [--prof dir]
+ * Usage: node dist/test/bench/run.js [--duration ms] [--runs n] [--only regex] [--pin same|cross]
+ *                                    [--out file] [--prof dir]
+ * --only keeps the cases whose id matches (and the references they are compared with).
  * --runs repeats the whole set (interleaved, so each run's ratios come from one window) and
  * prints min/median/max; --prof writes V8 CPU profiles of the server and clients to dir.
  */
@@ -36,7 +37,9 @@ const OUT = resolve(opt('--out') ?? 'bench-result.json');
 const PROF = opt('--prof') === undefined ? undefined : resolve(opt('--prof')!);
 const CPUS = availableParallelism();
 const SERVER_CPU = 0;
-const pinnings = CPUS > 1 ? [{ name: 'same CPU', client: 0 }, { name: 'different CPUs', client: 1 }] : [{ name: 'same CPU', client: 0 }];
+const PIN = opt('--pin'); // same | cross: only that pinning
+const pinnings = (CPUS > 1 ? [{ name: 'same CPU', client: 0 }, { name: 'different CPUs', client: 1 }] : [{ name: 'same CPU', client: 0 }])
+  .filter((p) => PIN === undefined || (PIN === 'same') === (p.client === 0));
 const ECHO_BYTES = 64;
 
 function nodeArgs(file: string, tag: string): string[] {
@@ -202,7 +205,9 @@ const cases: CaseDef[] = [
     },
   },
 ];
-const selected = cases.filter((c) => ONLY === undefined || ONLY.test(c.id) || c.ref !== undefined);
+const chosen = cases.filter((c) => ONLY === undefined || ONLY.test(c.id));
+const needed = new Set(chosen.flatMap((c) => c.ratios ?? []));
+const selected = cases.filter((c) => chosen.includes(c) || (c.ref !== undefined && needed.has(c.ref)));
 
 // ---- run ---------------------------------------------------------------------------------------
 
@@ -210,6 +215,8 @@ interface Sample {
   r: CaseResult;
   ratios: Partial<Record<Ref, number>>;
   target: string;
+  /** Server CPU cost of the first reference ÷ this case's: the ratio if server CPU were the limit. */
+  costRatio: number | undefined;
 }
 const samples = new Map<string, Sample[]>(); // key pinning|case id
 
@@ -254,12 +261,17 @@ try {
   for (let run = 0; run < RUNS; run++) {
     for (const p of pinnings) {
       const refs = new Map<Ref, CaseResult>();
+      const refCosts = new Map<Ref, number>();
       for (const c of selected) {
         const cpu0 = await cpuOf(c.serves);
         const r = await c.run(p);
         const cpu1 = await cpuOf(c.serves);
         if (cpu0 !== undefined && cpu1 !== undefined) r.serverCpuUs = cpu1 - cpu0;
-        if (c.ref !== undefined) refs.set(c.ref, r);
+        if (c.ref !== undefined) {
+          refs.set(c.ref, r);
+          const k = cost(c, r);
+          if (k !== undefined) refCosts.set(c.ref, k);
+        }
         const ratios: Partial<Record<Ref, number>> = {};
         for (const ref of c.ratios ?? []) {
           const base = refs.get(ref);
@@ -267,8 +279,12 @@ try {
           ratios[ref] = ref === 'echo1' || ref === 'echo64' || ref === 'pipelined' ? r.opsPerSec / base.opsPerSec : r.bytesPerSec / base.bytesPerSec;
         }
         const target = c.target?.((ref) => ratios[ref], r) ?? '';
+        const ref0 = c.ratios?.[0];
+        const baseCost = ref0 === undefined ? undefined : refCosts.get(ref0);
+        const own = cost(c, r);
+        const costRatio = baseCost === undefined || own === undefined ? undefined : baseCost / own;
         const key = `${p.name}|${c.id}`;
-        samples.set(key, [...(samples.get(key) ?? []), { r, ratios, target }]);
+        samples.set(key, [...(samples.get(key) ?? []), { r, ratios, target, costRatio }]);
         done++;
         const main = c.ratios?.[0] === undefined ? '' : ratios[c.ratios[0]] === undefined ? '' : ` ${ratios[c.ratios[0]]!.toFixed(2)}× ${c.ratios[0]}`;
         const figure = r.bytesPerSec > 0 ? fmt(r.bytesPerSec, 'B/s') : fmt(r.opsPerSec, '/s');
@@ -306,7 +322,7 @@ function cost(c: CaseDef, r: CaseResult): number | undefined {
 const perMB = (c: CaseDef) => c.serves === 'drop' || c.serves === 'copy' || c.serves === 'c' || c.id.startsWith('batch');
 const costUnit = (c: CaseDef) => (perMB(c) ? 'µs/MB' : 'µs/op');
 
-const header = ['pinning', 'case', 'bytes/s', 'entries|calls/s', 'ratio', 'server CPU', 'p50 µs', 'p99 µs', 'target'];
+const header = ['pinning', 'case', 'bytes/s', 'entries|calls/s', 'ratio', 'server CPU', 'CPU ratio', 'p50 µs', 'p99 µs', 'target'];
 const table: string[][] = [];
 const json: unknown[] = [];
 for (const p of pinnings) {
@@ -328,6 +344,10 @@ for (const p of pinnings) {
         const xs = ss.map((x) => cost(c, x.r)).filter((v): v is number => v !== undefined);
         return xs.length === 0 ? '' : `${spread(xs, (v) => v.toFixed(v < 10 ? 2 : 0))} ${costUnit(c)}`;
       })(),
+      (() => {
+        const xs = ss.map((x) => x.costRatio).filter((v): v is number => v !== undefined);
+        return xs.length === 0 ? '' : `${spread(xs, (v) => v.toFixed(2))}×`;
+      })(),
       spread(q(0.5), (v) => v.toFixed(0)),
       spread(q(0.99), (v) => v.toFixed(0)),
       targets,
@@ -339,6 +359,7 @@ for (const p of pinnings) {
       ratios: Object.fromEntries((c.ratios ?? []).map((ref) => [ref, ss.map((s) => s.ratios[ref] === undefined ? null : Number(s.ratios[ref]!.toFixed(3)))])),
       serverCpu: ss.map((x) => { const v = cost(c, x.r); return v === undefined ? null : Number(v.toFixed(3)); }),
       serverCpuUnit: costUnit(c),
+      cpuRatio: ss.map((x) => (x.costRatio === undefined ? null : Number(x.costRatio.toFixed(3)))),
       p50us: q(0.5).map((v) => Number(v.toFixed(1))),
       p99us: q(0.99).map((v) => Number(v.toFixed(1))),
       target: targets || undefined,
@@ -350,6 +371,7 @@ const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join
 console.log(`vphb bench: ${CPUS} CPU(s), ${DURATION_MS} ms per case, ${RUNS} run(s) (median (min–max)), Node ${process.version}`);
 console.log('Ratios compare figures of the same run and pinning; the machine may be shared, so absolute figures are noisy.');
 console.log('server CPU: user+system time of the serving process (vphb or the peer) per MB received or per call, warm-up included: less sensitive to other load than the rates.');
+console.log('CPU ratio: the first reference\'s server CPU cost ÷ this row\'s (what the ratio would be if server CPU were the limit).');
 if (cNote !== '') console.log(`note: ${cNote}`);
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
