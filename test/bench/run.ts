@@ -209,6 +209,17 @@ const chosen = cases.filter((c) => ONLY === undefined || ONLY.test(c.id));
 const needed = new Set(chosen.flatMap((c) => c.ratios ?? []));
 const selected = cases.filter((c) => chosen.includes(c) || (c.ref !== undefined && needed.has(c.ref)));
 
+/** Server CPU per MB (byte cases) or per call (call cases), or undefined. */
+function cost(c: CaseDef, r: CaseResult): number | undefined {
+  if (r.serverCpuUs === undefined) return undefined;
+  if (perMB(c)) return r.totalBytes ? r.serverCpuUs / (r.totalBytes / 1e6) : undefined;
+  return r.totalOps ? r.serverCpuUs / r.totalOps : undefined;
+}
+/** Byte-stream cases are costed per MB, call cases per call. */
+const perMB = (c: CaseDef) => c.serves === 'drop' || c.serves === 'copy' || c.serves === 'c' || c.id.startsWith('batch');
+const costUnit = (c: CaseDef) => (perMB(c) ? 'µs/MB' : 'µs/op');
+
+
 // ---- run ---------------------------------------------------------------------------------------
 
 interface Sample {
@@ -311,16 +322,6 @@ function spread(xs: number[], f: (n: number) => string): string {
   const s = sorted(xs);
   return s.length === 1 ? f(s[0]!) : `${f(med(s))} (${f(s[0]!)}–${f(s[s.length - 1]!)})`;
 }
-
-/** Server CPU per MB (byte cases) or per call (call cases), or undefined. */
-function cost(c: CaseDef, r: CaseResult): number | undefined {
-  if (r.serverCpuUs === undefined) return undefined;
-  if (perMB(c)) return r.totalBytes ? r.serverCpuUs / (r.totalBytes / 1e6) : undefined;
-  return r.totalOps ? r.serverCpuUs / r.totalOps : undefined;
-}
-/** Byte-stream cases are costed per MB, call cases per call. */
-const perMB = (c: CaseDef) => c.serves === 'drop' || c.serves === 'copy' || c.serves === 'c' || c.id.startsWith('batch');
-const costUnit = (c: CaseDef) => (perMB(c) ? 'µs/MB' : 'µs/op');
 
 const header = ['pinning', 'case', 'bytes/s', 'entries|calls/s', 'ratio', 'server CPU', 'CPU ratio', 'p50 µs', 'p99 µs', 'target'];
 const table: string[][] = [];
