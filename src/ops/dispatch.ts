@@ -19,6 +19,20 @@ interface Entry {
   handler: AnyHandler | undefined;
   /** The op's fixed-layout request encoding, read without the general decoder when it matches. */
   fixed: FixedLayout | undefined;
+  /** The reply is `{ret}` alone (the hcalls): encoded once per value, then reused. */
+  retOnly: boolean;
+}
+
+/** Encoded `{ret: n}` replies, by n (PAPR return codes: a handful of values). */
+const RET_REPLIES = new Map<number, Buffer>();
+
+function retReply(ret: number): Buffer {
+  let b = RET_REPLIES.get(ret);
+  if (b === undefined) {
+    b = encodePayload({ ret });
+    if (RET_REPLIES.size < 64) RET_REPLIES.set(ret, b);
+  }
+  return b;
 }
 
 /** An op failed in a way no kernel call would: a vphb bug. Carries the original error. */
@@ -37,7 +51,8 @@ export class Dispatcher {
     const table = handlers as Partial<Record<OpName, AnyHandler>>;
     for (const spec of specs) {
       const fixed = FIXED_LAYOUT_OPS.has(spec.name) ? fixedLayout(spec) : undefined;
-      this.#byCode.set(spec.code, { spec, handler: table[spec.name], fixed });
+      const retOnly = fixed !== undefined && spec.reply.length === 1 && spec.reply[0]!.name === 'ret';
+      this.#byCode.set(spec.code, { spec, handler: table[spec.name], fixed, retOnly });
     }
   }
 
@@ -101,6 +116,7 @@ export class Dispatcher {
       } else {
         const req = (entry.fixed === undefined ? undefined : readFixed(entry.fixed, payload)) ?? decodeRequest(spec, decodePayload(payload));
         reply = (handler as MsgpackHandler<MsgpackOpName>)(ctx, req as never);
+        if (entry.retOnly) return retReply((reply as { ret: number }).ret);
       }
       return encodePayload(reply ?? {});
     } catch (e) {
