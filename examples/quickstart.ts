@@ -1,10 +1,11 @@
 // Connect to a running vphb server, list its IOMMU groups and time a PING.
-// Run: node dist/examples/quickstart.js [socket-path | tcp://host:port | ws://host:port]
+// Run: node dist/examples/quickstart.js [unix:PATH | tcp:HOST:PORT | ws://HOST:PORT/]
+// (in a project that depends on vphb: import { Client, defaultSocketPath } from 'vphb/client')
 import { Client, defaultSocketPath } from '../clients/ts/index.js';
 
 const target = process.argv[2] ?? defaultSocketPath();
 const client = await Client.connect(target, { name: 'quickstart', token: process.env.VPHB_TOKEN });
-console.log(`server ${client.serverInfo.server} ${client.serverInfo.major}.${client.serverInfo.minor}`);
+console.log(`server ${client.serverInfo.server}, protocol ${client.serverInfo.major}.${client.serverInfo.minor}`);
 
 const topo = await client.topology();
 for (const phb of topo.phbs) {

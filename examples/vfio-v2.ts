@@ -17,7 +17,8 @@ await c.vfioSetIommu({ fd: container, type: 7 }); // VFIO_SPAPR_TCE_v2_IOMMU
 const info = await c.vfioIommuSpaprTceGetInfo(container);
 console.log(`dma32 window ${info.dma32_window_size >>> 20} MiB, DDW page sizes 0x${info.ddw?.pgsizes.toString(16)}, levels ${info.ddw?.levels}`);
 
-await c.vfioIommuSpaprRegisterMemory({ fd: container, vaddr: guestRam, size: 1n * GiB });
+// Guest RAM on hugetlbfs (16M pages): only hugepage-backed memory backs IOMMU pages above the host page.
+await c.vfioIommuSpaprRegisterMemory({ fd: container, vaddr: guestRam, size: 1n * GiB, page_shift: 24 });
 await c.vfioIommuSpaprTceRemove({ fd: container, start_addr: 0n }); // drop the pending default window
 const small = await c.vfioIommuSpaprTceCreate({ fd: container, page_shift: 16, window_size: 1n * GiB, levels: 1 });
 const ddw = await c.vfioIommuSpaprTceCreate({ fd: container, page_shift: 21, window_size: 1n << 40n, levels: 2 });

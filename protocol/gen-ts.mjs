@@ -68,8 +68,14 @@ for (const o of registry.ops) {
   ref.push(`### ${o.name} (${o.code}, 0x${o.code.toString(16)})${o.payload === 'raw' ? ' — raw' : ''}`, '', o.doc, '');
   ref.push(`- request: ${o.request.length ? o.request.map(fieldCell).join(', ') : '(empty)'}`);
   ref.push(`- reply: ${o.reply.length ? o.reply.map(fieldCell).join(', ') : '(empty)'}`);
-  ref.push(`- errors: ${o.errors.join(', ')}`, '');
+  ref.push(`- errors: ${o.errors.map((e) => (registry.errnos?.[e] === undefined ? e : `${e} (${registry.errnos[e]})`)).join(', ')}`, '');
 }
+// The numbers of ops.json's top-level tables: every errno an error reply may carry, every PAPR
+// return code an hcall reply's `ret` may hold.
+const numberTable = (title, intro, table) => [`### ${title}`, '', intro, '', '| name | value |', '|---|---|',
+  ...Object.entries(table ?? {}).map(([k, v]) => `| ${k} | ${v} |`), ''];
+ref.push(...numberTable('Errno numbers', 'Linux errno values (positive) of the `error` header field; from `errnos` in ops.json.', registry.errnos));
+ref.push(...numberTable('PAPR return codes', 'Values of `ret` in hcall replies (H_* ops, TCE_PUT_BATCH); from `papr` in ops.json.', registry.papr));
 const doc = `${root}protocol/PROTOCOL.md`;
 const BEGIN = '<!-- BEGIN GENERATED OP REFERENCE (node protocol/gen-ts.mjs) -->';
 const END = '<!-- END GENERATED OP REFERENCE -->';

@@ -24,3 +24,17 @@ export function formatTopology(t: Replies['TOPOLOGY']): string {
   }
   return out;
 }
+
+/**
+ * The TOPOLOGY reply as a `vphb serve --config` file: the same keys, except that a PHB's `index` is
+ * implied by its position and its `groups` are the config's `pes`. Keys this module does not know
+ * are carried over unchanged, so that fields added to PhbInfo round-trip as long as the config
+ * accepts them under the same name. u64 values become 0x strings (JSON numbers lose bits past 2^53).
+ */
+export function topologyToConfig(t: Replies['TOPOLOGY']): unknown {
+  const phbs = t.phbs.map((p) => {
+    const { index: _index, groups, ...rest } = p;
+    return { ...rest, pes: groups };
+  });
+  return JSON.parse(JSON.stringify({ ...t, phbs }, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
+}

@@ -91,17 +91,17 @@ export abstract class OpMethods {
     return this.call('VFIO_IOMMU_DISABLE', { fd }, opts);
   }
 
-  /** VFIO_IOMMU_MAP_DMA (268): Maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced. */
+  /** VFIO_IOMMU_MAP_DMA (268): Maps [iova, iova+size) to [vaddr, ...) with flags READ 1 | WRITE 2; existing entries are replaced. `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing mapped; kernel quirk K7). */
   vfioIommuMapDma(req: Requests['VFIO_IOMMU_MAP_DMA'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_MAP_DMA']> {
     return this.call('VFIO_IOMMU_MAP_DMA', req, opts);
   }
 
-  /** VFIO_IOMMU_UNMAP_DMA (269): Clears the TCEs of [iova, iova+size). */
+  /** VFIO_IOMMU_UNMAP_DMA (269): Clears the TCEs of [iova, iova+size). `ret` is the ioctl's value: 0, or 1 for an iova not aligned to the window page under the linux profile (nothing cleared; kernel quirk K7). */
   vfioIommuUnmapDma(req: Requests['VFIO_IOMMU_UNMAP_DMA'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_UNMAP_DMA']> {
     return this.call('VFIO_IOMMU_UNMAP_DMA', req, opts);
   }
 
-  /** VFIO_IOMMU_SPAPR_REGISTER_MEMORY (270): v2 only: preregisters (pins and accounts) [vaddr, vaddr+size); enables mapping. */
+  /** VFIO_IOMMU_SPAPR_REGISTER_MEMORY (270): v2 only: preregisters (pins and accounts) [vaddr, vaddr+size); enables mapping. Optional page_shift (vphb's own field): the range is hugetlbfs memory backed by 2^page_shift pages, so it backs IOMMU pages up to min(its alignment, that size); absent: the host page size (linux profile) or its alignment (strict). */
   vfioIommuSpaprRegisterMemory(req: Requests['VFIO_IOMMU_SPAPR_REGISTER_MEMORY'], opts?: CallOptions): Promise<Replies['VFIO_IOMMU_SPAPR_REGISTER_MEMORY']> {
     return this.call('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', req, opts);
   }
@@ -136,7 +136,7 @@ export abstract class OpMethods {
     return this.call('KVM_CHECK_EXTENSION', req, opts);
   }
 
-  /** KVM_ENABLE_CAP (514): VM capability; 104 KVM_CAP_PPC_ENABLE_HCALL takes args[0] = hcall opcode, args[1] = 0/1. */
+  /** KVM_ENABLE_CAP (514): VM capability; 104 KVM_CAP_PPC_ENABLE_HCALL takes args[0] = hcall opcode (any hcall HV KVM implements), args[1] = 0/1. */
   kvmEnableCap(req: Requests['KVM_ENABLE_CAP'], opts?: CallOptions): Promise<Replies['KVM_ENABLE_CAP']> {
     return this.call('KVM_ENABLE_CAP', req, opts);
   }
@@ -161,7 +161,7 @@ export abstract class OpMethods {
     return this.call('KVM_CREATE_DEVICE', req, opts);
   }
 
-  /** KVM_SET_DEVICE_ATTR (519): KVM VFIO device: group 1, attr 1 ADD / 2 DEL (groupfd), 3 SET_SPAPR_TCE (groupfd, tablefd). */
+  /** KVM_SET_DEVICE_ATTR (519): KVM VFIO device: group 1, attr 1 ADD / 2 DEL (groupfd: a VFIO group or device fd), 3 SET_SPAPR_TCE (groupfd, tablefd; a device fd is EIO). */
   kvmSetDeviceAttr(req: Requests['KVM_SET_DEVICE_ATTR'], opts?: CallOptions): Promise<Replies['KVM_SET_DEVICE_ATTR']> {
     return this.call('KVM_SET_DEVICE_ATTR', req, opts);
   }

@@ -54,7 +54,7 @@ function phbInfo(x: unknown, path: string): Obj {
   const m = { ...mapOf(x, path) };
   if ('window_starts' in m) m['window_starts'] = arrayOf(m['window_starts'], `${path}.window_starts`, toU64);
   for (const k of ['dma32_window', 'mmio32', 'msi']) if (k in m) m[k] = range(m[k], `${path}.${k}`);
-  for (const k of ['index', 'max_levels', 'max_dynamic_windows']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
+  for (const k of ['index', 'max_levels', 'max_dynamic_windows', 'max_level_bytes']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
   return m;
 }
 

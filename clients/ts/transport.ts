@@ -7,6 +7,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { FrameDecoder } from '../../src/wire/frame-decoder.js';
 import { HEADER_SIZE, readHeader, type FrameHeader } from '../../src/wire/header.js';
+import { parseAddress } from '../../src/wire/address.js';
 
 export { defaultSocketPath } from '../../src/wire/socket-path.js';
 
@@ -42,19 +43,13 @@ export interface ParsedTarget {
   url?: string;
 }
 
-/** `/path`, `unix:/path`, `unix:///path`, `tcp://host:port`, `ws://host:port/path`, `wss://…`, `ws+unix://…`. */
+/**
+ * `/path`, `unix:PATH`, `unix://PATH`, `tcp:HOST:PORT`, `tcp://HOST:PORT` (`[::1]` for IPv6),
+ * `ws://HOST:PORT/PATH`, `wss://…`, `ws+unix://…` (src/wire/address.ts). A malformed target is a
+ * TypeError saying which shape was expected.
+ */
 export function parseTarget(target: string): ParsedTarget {
-  if (/^wss?:\/\//.test(target) || target.startsWith('ws+unix:')) return { kind: 'ws', url: target };
-  if (target.startsWith('tcp://')) {
-    const u = new URL(target);
-    const port = Number(u.port);
-    if (u.hostname === '' || !Number.isInteger(port) || port <= 0) throw new TypeError(`bad TCP target ${target}: want tcp://host:port`);
-    return { kind: 'tcp', host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port };
-  }
-  if (target.startsWith('unix://')) return { kind: 'unix', path: target.slice('unix://'.length) };
-  if (target.startsWith('unix:')) return { kind: 'unix', path: target.slice('unix:'.length) };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new TypeError(`unsupported target scheme: ${target}`);
-  return { kind: 'unix', path: target };
+  return parseAddress(target);
 }
 
 /** Frames at or above this size go out by writev, without being copied into the batch buffer. */

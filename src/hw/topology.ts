@@ -1,7 +1,8 @@
 /**
  * The emulated hardware as data: PHBs, their DMA-window geometry and reserved ranges, and their
  * PEs (IOMMU groups) with devices. `DEFAULT_TOPOLOGY` is what `vphb serve` boots without
- * `--config`; `parseTopology` validates a JSON config and names the first bad key it finds.
+ * `--config`; `parseTopology` validates a JSON config and reports every bad key at once, each with
+ * its JSON path.
  */
 import { VphbError } from '../wire/errno.js';
 
@@ -51,6 +52,8 @@ export interface TopologySpec {
   /** Host PAGE_SIZE shift: 16 (64 KiB) as on ppc64 Linux. */
   hostPageShift: number;
   phbs: PhbSpec[];
+  /** Behaviour profile named by the config (`profile`: linux | strict); the CLI flag overrides it. */
+  profile?: 'linux' | 'strict';
 }
 
 const GiB = 1n << 30n;
@@ -105,12 +108,85 @@ export const DEFAULT_TOPOLOGY: TopologySpec = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Config parsing: JSON in, TopologySpec out, or a VphbError(EINVAL) naming the key path.
+// Config parsing: JSON in, TopologySpec out, or one VphbError(EINVAL) listing every bad key with its
+// JSON path. Validators throw a ConfigIssue for the key they check; `ConfigErrors.collect` records
+// it and parsing goes on with the next key, so a config with several mistakes is fixed in one go.
+// A new key is one more `errs.collect(() => ...)` line in parsePhb (or parsePe).
 
 type Json = unknown;
 
+export interface ConfigIssueInfo {
+  /** JSON path of the bad value, e.g. `$.phbs[0].max_levels`. */
+  path: string;
+  why: string;
+}
+
+/** One bad value; thrown by a validator, caught and recorded by ConfigErrors. */
+export class ConfigIssue extends Error {
+  override readonly name = 'ConfigIssue';
+  readonly path: string;
+  readonly why: string;
+  constructor(path: string, why: string) {
+    super(`${path}: ${why}`);
+    this.path = path;
+    this.why = why;
+  }
+}
+
+/** Thrown when the issues of a value's members are recorded already: abandons the value silently. */
+class AlreadyReported extends ConfigIssue {
+  constructor() {
+    super('', '');
+  }
+}
+
+/** The error of a bad config: EINVAL, with every issue found. */
+export class TopologyConfigError extends VphbError {
+  readonly issues: readonly ConfigIssueInfo[];
+  constructor(issues: readonly ConfigIssueInfo[]) {
+    super(
+      'EINVAL',
+      issues.length === 1
+        ? `topology config: ${issues[0]!.path}: ${issues[0]!.why}`
+        : `topology config: ${issues.length} errors:\n${issues.map((i) => `  ${i.path}: ${i.why}`).join('\n')}`,
+    );
+    this.issues = issues;
+  }
+}
+
+/** Collects the issues of one parse. */
+export class ConfigErrors {
+  readonly issues: ConfigIssueInfo[] = [];
+
+  /** Runs one validation; a ConfigIssue is recorded and yields undefined. */
+  collect<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      // A validator that reports the classic way (VphbError "topology config: PATH: why") counts too.
+      const classic = e instanceof VphbError && e.code === 'EINVAL' ? /^topology config: (\$\S*): (.*)$/s.exec(e.message) : null;
+      if (classic !== null) {
+        this.issues.push({ path: classic[1]!, why: classic[2]! });
+        return undefined;
+      }
+      if (!(e instanceof ConfigIssue)) throw e;
+      if (e instanceof AlreadyReported) return undefined;
+      this.issues.push({ path: e.path, why: e.why });
+      return undefined;
+    }
+  }
+
+  add(path: string, why: string): void {
+    this.issues.push({ path, why });
+  }
+
+  throwIfAny(): void {
+    if (this.issues.length > 0) throw new TopologyConfigError(this.issues);
+  }
+}
+
 function bad(path: string, why: string): never {
-  throw new VphbError('EINVAL', `topology config: ${path}: ${why}`);
+  throw new ConfigIssue(path, why);
 }
 
 function obj(v: Json, path: string): Record<string, Json> {
@@ -118,8 +194,13 @@ function obj(v: Json, path: string): Record<string, Json> {
   return v as Record<string, Json>;
 }
 
-function onlyKeys(o: Record<string, Json>, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${path}.${k}`, 'unknown key');
+/** Unknown keys are recorded in `errs` (all of them), or thrown (the first) without one. */
+function onlyKeys(o: Record<string, Json>, path: string, allowed: readonly string[], errs?: ConfigErrors): void {
+  for (const k of Object.keys(o)) {
+    if (allowed.includes(k)) continue;
+    if (errs === undefined) bad(`${path}.${k}`, 'unknown key');
+    errs.add(`${path}.${k}`, 'unknown key');
+  }
 }
 
 function int(v: Json, path: string, min: number, max: number): number {
@@ -139,10 +220,21 @@ function u64(v: Json, path: string): bigint {
   return bad(path, 'must be a non-negative integer below 2^64 (number, or string in decimal or 0x hex)');
 }
 
-function range(v: Json, path: string): BusRange {
+function range(errs: ConfigErrors, v: Json, path: string): BusRange {
   const o = obj(v, path);
-  onlyKeys(o, path, ['start', 'size']);
-  return { start: u64(o.start, `${path}.start`), size: u64(o.size, `${path}.size`) };
+  onlyKeys(o, path, ['start', 'size'], errs);
+  const start = errs.collect(() => u64(o.start, `${path}.start`));
+  const size = errs.collect(() => u64(o.size, `${path}.size`));
+  if (start === undefined || size === undefined) throw new AlreadyReported();
+  return { start, size };
+}
+
+/** Every element through `each`, collecting the bad ones; undefined if any was bad. */
+function arrayOf<T>(errs: ConfigErrors, v: Json, path: string, each: (x: Json, p: string) => T): T[] | undefined {
+  if (!Array.isArray(v) || v.length === 0) bad(path, 'must be a non-empty array');
+  const before = errs.issues.length;
+  const out = v.map((x, i) => errs.collect(() => each(x, `${path}[${i}]`)));
+  return errs.issues.length === before ? (out as T[]) : undefined;
 }
 
 const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
@@ -152,82 +244,129 @@ const PHB_KEYS = [
   'dma32_window', 'mmio32', 'msi', 'max_level_bytes', 'pes',
 ] as const;
 
-function parsePhb(v: Json, index: number, path: string): PhbSpec {
+/** The PHB, with defaults in place of bad values (the issues are in `errs`), so later checks still see it. */
+function parsePhb(errs: ConfigErrors, v: Json, index: number, path: string): PhbSpec {
   const o = obj(v, path);
-  onlyKeys(o, path, PHB_KEYS);
+  onlyKeys(o, path, PHB_KEYS, errs);
   const kind = o.kind ?? 'spapr';
-  if (kind !== 'spapr') bad(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr")`);
-  const model = o.model ?? 'POWER9';
+  if (kind !== 'spapr') errs.add(`${path}.kind`, `unsupported PHB kind ${JSON.stringify(kind)} (supported: "spapr")`);
+  let model = o.model ?? 'POWER9';
   if (typeof model !== 'string' || !(model in PHB_MODELS)) {
-    bad(`${path}.model`, `must be one of ${Object.keys(PHB_MODELS).join(', ')}`);
+    errs.add(`${path}.model`, `must be one of ${Object.keys(PHB_MODELS).join(', ')}`);
+    model = 'POWER9'; // go on checking the other keys against the default preset
   }
-  const name = o.name ?? `phb${index}`;
-  if (typeof name !== 'string' || name.length === 0) bad(`${path}.name`, 'must be a non-empty string');
-  if (!Array.isArray(o.pes) || o.pes.length === 0) bad(`${path}.pes`, 'must be a non-empty array');
-  const pes = o.pes.map((p, i) => parsePe(p, `${path}.pes[${i}]`));
-  const spec = phb(index, name, model, pes);
+  let name = o.name ?? `phb${index}`;
+  if (typeof name !== 'string' || name.length === 0) {
+    errs.add(`${path}.name`, 'must be a non-empty string');
+    name = `phb${index}`;
+  }
+  const pes = errs.collect(() => arrayOf(errs, o.pes, `${path}.pes`, (p, at) => parsePe(errs, p, at)));
+  const spec = phb(index, name as string, model as string, pes ?? []);
   if (o.page_shifts !== undefined) {
-    if (!Array.isArray(o.page_shifts) || o.page_shifts.length === 0) bad(`${path}.page_shifts`, 'must be a non-empty array');
-    spec.pageShifts = o.page_shifts.map((s, i) => int(s, `${path}.page_shifts[${i}]`, 12, 40));
+    const shifts = errs.collect(() => arrayOf(errs, o.page_shifts, `${path}.page_shifts`, (s, at) => int(s, at, 12, 40)));
+    if (shifts !== undefined) spec.pageShifts = shifts;
   }
-  if (o.max_levels !== undefined) spec.maxLevels = int(o.max_levels, `${path}.max_levels`, 1, 5);
-  if (o.window_starts !== undefined) {
+  errs.collect(() => {
+    if (o.max_levels !== undefined) spec.maxLevels = int(o.max_levels, `${path}.max_levels`, 1, 5);
+  });
+  errs.collect(() => {
+    if (o.window_starts === undefined) return;
     if (!Array.isArray(o.window_starts) || o.window_starts.length < 1 || o.window_starts.length > 2) {
       bad(`${path}.window_starts`, 'must be an array of 1 or 2 bus addresses');
     }
-    spec.windowStarts = o.window_starts.map((s, i) => u64(s, `${path}.window_starts[${i}]`));
+    const starts = arrayOf(errs, o.window_starts, `${path}.window_starts`, u64);
+    if (starts === undefined) return;
+    spec.windowStarts = starts;
     spec.maxDynamicWindows = spec.windowStarts.length > 1 ? spec.windowStarts.length : 0;
-  }
-  if (o.max_dynamic_windows !== undefined) {
-    spec.maxDynamicWindows = int(o.max_dynamic_windows, `${path}.max_dynamic_windows`, 0, spec.windowStarts.length);
-  }
-  if (o.dma32_window !== undefined) spec.dma32 = range(o.dma32_window, `${path}.dma32_window`);
-  if (o.mmio32 !== undefined) spec.mmio32 = range(o.mmio32, `${path}.mmio32`);
-  if (o.msi !== undefined) spec.msi = range(o.msi, `${path}.msi`);
-  if (o.max_level_bytes !== undefined) {
-    spec.maxLevelBytes = int(o.max_level_bytes, `${path}.max_level_bytes`, 4096, 2 ** 31);
-  }
-  if (spec.dma32.start + spec.dma32.size > 1n << 32n) bad(`${path}.dma32_window`, 'must end at or below 4 GiB');
+  });
+  errs.collect(() => {
+    if (o.max_dynamic_windows !== undefined) {
+      spec.maxDynamicWindows = int(o.max_dynamic_windows, `${path}.max_dynamic_windows`, 0, spec.windowStarts.length);
+    }
+  });
+  errs.collect(() => {
+    if (o.dma32_window !== undefined) spec.dma32 = range(errs, o.dma32_window, `${path}.dma32_window`);
+    if (spec.dma32.start + spec.dma32.size > 1n << 32n) bad(`${path}.dma32_window`, 'must end at or below 4 GiB');
+  });
+  errs.collect(() => {
+    if (o.mmio32 !== undefined) spec.mmio32 = range(errs, o.mmio32, `${path}.mmio32`);
+  });
+  errs.collect(() => {
+    if (o.msi !== undefined) spec.msi = range(errs, o.msi, `${path}.msi`);
+  });
+  errs.collect(() => {
+    if (o.max_level_bytes !== undefined) spec.maxLevelBytes = int(o.max_level_bytes, `${path}.max_level_bytes`, 4096, 2 ** 31);
+  });
   return spec;
 }
 
-function parsePe(v: Json, path: string): PeSpec {
+function parsePe(errs: ConfigErrors, v: Json, path: string): PeSpec {
   const o = obj(v, path);
-  onlyKeys(o, path, ['pe', 'group', 'devices']);
-  const pe = int(o.pe, `${path}.pe`, 0, 0xffff);
-  const group = int(o.group, `${path}.group`, 0, 0x7fff_ffff);
-  if (!Array.isArray(o.devices) || o.devices.length === 0) bad(`${path}.devices`, 'must be a non-empty array');
-  const devices = o.devices.map((d, i) => {
-    if (typeof d !== 'string' || !PCI_ADDR.test(d)) {
-      bad(`${path}.devices[${i}]`, 'must be a PCI address like "0000:01:00.0" (lower-case hex)');
-    }
+  onlyKeys(o, path, ['pe', 'group', 'devices'], errs);
+  const pe = errs.collect(() => int(o.pe, `${path}.pe`, 0, 0xffff));
+  const group = errs.collect(() => int(o.group, `${path}.group`, 0, 0x7fff_ffff));
+  const devices = errs.collect(() => arrayOf(errs, o.devices, `${path}.devices`, (d, at) => {
+    if (typeof d !== 'string' || !PCI_ADDR.test(d)) bad(at, 'must be a PCI address like "0000:01:00.0" (lower-case hex)');
     return d;
-  });
+  }));
+  if (pe === undefined || group === undefined || devices === undefined) throw new AlreadyReported();
   return { pe, group, devices };
 }
 
-/** Validates a parsed JSON topology config. Throws VphbError(EINVAL) naming the bad key. */
-export function parseTopology(json: Json): TopologySpec {
-  const o = obj(json, '$');
-  onlyKeys(o, '$', ['host_page_shift', 'phbs']);
-  const hostPageShift = o.host_page_shift === undefined ? 16 : int(o.host_page_shift, '$.host_page_shift', 12, 16);
-  if (!Array.isArray(o.phbs) || o.phbs.length === 0) bad('$.phbs', 'must be a non-empty array');
-  const phbs = o.phbs.map((p, i) => parsePhb(p, i, `$.phbs[${i}]`));
-  const groups = new Set<number>();
-  const devices = new Set<string>();
-  phbs.forEach((p, i) => {
+/** Cross-PHB rules: unique PHB names, group numbers and device addresses; unique PEs per PHB. */
+function checkUnique(errs: ConfigErrors, phbs: readonly PhbSpec[], at: readonly number[]): void {
+  const names = new Map<string, number>();
+  const groups = new Map<number, string>();
+  const devices = new Map<string, string>();
+  phbs.forEach((p, k) => {
+    const i = at[k]!;
+    const first = names.get(p.name);
+    if (first !== undefined) errs.add(`$.phbs[${i}].name`, `PHB name ${JSON.stringify(p.name)} is already used by $.phbs[${first}]`);
+    else names.set(p.name, i);
     const pes = new Set<number>();
     p.pes.forEach((pe, j) => {
-      const at = `$.phbs[${i}].pes[${j}]`;
-      if (pes.has(pe.pe)) bad(`${at}.pe`, `PE ${pe.pe} appears twice on this PHB`);
-      if (groups.has(pe.group)) bad(`${at}.group`, `group ${pe.group} appears twice`);
+      const where = `$.phbs[${i}].pes[${j}]`;
+      if (pes.has(pe.pe)) errs.add(`${where}.pe`, `PE ${pe.pe} appears twice on this PHB`);
+      const g = groups.get(pe.group);
+      if (g !== undefined) errs.add(`${where}.group`, `group ${pe.group} appears twice (first at ${g})`);
       pes.add(pe.pe);
-      groups.add(pe.group);
+      if (g === undefined) groups.set(pe.group, where);
       for (const d of pe.devices) {
-        if (devices.has(d)) bad(`${at}.devices`, `device ${d} appears twice`);
-        devices.add(d);
+        const seen = devices.get(d);
+        if (seen !== undefined) errs.add(`${where}.devices`, `device ${d} appears twice (first at ${seen})`);
+        else devices.set(d, where);
       }
     });
   });
-  return { hostPageShift, phbs };
+}
+
+/**
+ * Validates a parsed JSON topology config. Throws a TopologyConfigError (a VphbError, EINVAL)
+ * listing every bad key with its JSON path.
+ */
+export function parseTopology(json: Json): TopologySpec {
+  const errs = new ConfigErrors();
+  const spec = errs.collect(() => {
+    const o = obj(json, '$');
+    onlyKeys(o, '$', ['host_page_shift', 'phbs', 'profile'], errs);
+    if (o.profile !== undefined && o.profile !== 'linux' && o.profile !== 'strict') errs.add('$.profile', 'must be "linux" or "strict"');
+    const hostPageShift = errs.collect(() => (o.host_page_shift === undefined ? 16 : int(o.host_page_shift, '$.host_page_shift', 12, 16)));
+    if (!Array.isArray(o.phbs) || o.phbs.length === 0) bad('$.phbs', 'must be a non-empty array');
+    const phbs: PhbSpec[] = [];
+    const at: number[] = [];
+    o.phbs.forEach((p, i) => {
+      const phbSpec = errs.collect(() => parsePhb(errs, p, i, `$.phbs[${i}]`));
+      if (phbSpec !== undefined) {
+        phbs.push(phbSpec);
+        at.push(i);
+      }
+    });
+    checkUnique(errs, phbs, at);
+    const spec: TopologySpec = { hostPageShift: hostPageShift ?? 16, phbs };
+    const profile = o.profile;
+    if (profile === 'linux' || profile === 'strict') spec.profile = profile;
+    return spec;
+  });
+  errs.throwIfAny();
+  return spec!;
 }

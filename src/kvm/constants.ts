@@ -12,10 +12,57 @@ export const H_PARAMETER = -4;
 export const H_TOO_HARD = 9999;
 
 /** Hcall opcodes. */
+export const H_REMOVE = 0x04;
+export const H_ENTER = 0x08;
+export const H_READ = 0x0c;
+export const H_CLEAR_MOD = 0x10;
+export const H_CLEAR_REF = 0x14;
+export const H_PROTECT = 0x18;
 export const H_GET_TCE = 0x1c;
 export const H_PUT_TCE = 0x20;
+export const H_SET_DABR = 0x28;
+export const H_PAGE_INIT = 0x2c;
+export const H_LOGICAL_CI_LOAD = 0x3c;
+export const H_LOGICAL_CI_STORE = 0x40;
+export const H_EOI = 0x64;
+export const H_CPPR = 0x68;
+export const H_IPI = 0x6c;
+export const H_IPOLL = 0x70;
+export const H_XIRR = 0x74;
+export const H_REGISTER_VPA = 0xdc;
+export const H_CEDE = 0xe0;
+export const H_CONFER = 0xe4;
+export const H_PROD = 0xe8;
+export const H_BULK_REMOVE = 0x124;
+export const H_SET_XDABR = 0x134;
 export const H_STUFF_TCE = 0x138;
 export const H_PUT_TCE_INDIRECT = 0x13c;
+export const H_XIRR_X = 0x2fc;
+export const H_RANDOM = 0x300;
+export const H_SET_MODE = 0x31c;
+export const H_RPT_INVALIDATE = 0x448;
+/** Highest hcall opcode KVM_CAP_PPC_ENABLE_HCALL takes (MAX_HCALL_OPCODE = H_WATCHDOG). */
+export const MAX_HCALL_OPCODE = 0x45c;
+
+/**
+ * The hcalls HV KVM implements, i.e. that KVM_CAP_PPC_ENABLE_HCALL may switch: those
+ * kvmppc_hcall_impl_hv lists (with XICS and SPAPR_TCE_IOMMU configured) and those of the real-mode
+ * table it falls back to (kvmppc_hcall_impl_hv_realmode). vphb serves only the TCE ones; the switch
+ * of the others is recorded and reported, as KVM stores it.
+ */
+export const HV_IMPLEMENTED_HCALLS: ReadonlySet<number> = new Set([
+  H_REMOVE, H_ENTER, H_READ, H_CLEAR_MOD, H_CLEAR_REF, H_PROTECT, H_GET_TCE, H_PUT_TCE, H_SET_DABR,
+  H_PAGE_INIT, H_LOGICAL_CI_LOAD, H_LOGICAL_CI_STORE, H_EOI, H_CPPR, H_IPI, H_IPOLL, H_XIRR,
+  H_REGISTER_VPA, H_CEDE, H_CONFER, H_PROD, H_BULK_REMOVE, H_SET_XDABR, H_STUFF_TCE,
+  H_PUT_TCE_INDIRECT, H_XIRR_X, H_RANDOM, H_SET_MODE, H_RPT_INVALIDATE,
+]);
+
+/** Enabled in a new VM (default_hcall_list): everything implemented before the switch existed. */
+export const DEFAULT_ENABLED_HCALLS: readonly number[] = [
+  H_REMOVE, H_ENTER, H_READ, H_PROTECT, H_BULK_REMOVE, H_GET_TCE, H_PUT_TCE, H_SET_DABR, H_SET_XDABR,
+  H_CEDE, H_PROD, H_CONFER, H_REGISTER_VPA, H_EOI, H_CPPR, H_IPI, H_IPOLL, H_XIRR, H_XIRR_X,
+  H_RPT_INVALIDATE,
+];
 
 /** Most entries one H_PUT_TCE_INDIRECT may carry: the list must fit one 4 KiB page. */
 export const INDIRECT_MAX_ENTRIES = 512;

@@ -45,10 +45,15 @@ export interface HwTarget {
   clear(index: number, count: number): void;
 }
 
-/** A VFIO group file, as the KVM VFIO device holds it. */
+/** A VFIO file (a group, or a device of a group), as the KVM VFIO device holds it. */
 export interface LinkableGroup {
-  /** The group file: the same file always has the same identity. */
+  /** The file: the same file always has the same identity. */
   readonly identity: object;
+  /**
+   * False for a VFIO device file: KVM finds no IOMMU group behind it (vfio_file_iommu_group), so
+   * SET_SPAPR_TCE on it fails (EIO).
+   */
+  readonly isGroup: boolean;
   /** Takes KVM's own reference to the group file (the group stays open); returns the drop. */
   retain(): () => void;
   /** The current hardware windows of the group's container (none when it has no container). */

@@ -3,15 +3,16 @@
  * and a window of the group's sPAPR container as a link writes it.
  *
  * A link's hardware writes keep the container's preregistered-memory counts exactly as the
- * container's own MAP/UNMAP do (each hardware TCE pointing into a region counts once on the
- * container's hold of the region and once on the region), so UNREGISTER_MEMORY and window removal
- * see KVM's entries like any other.
+ * container's own MAP/UNMAP do (each hardware TCE pointing into a region counts on the holds the
+ * container maps through, SpaprTceBackend.preregHolds: its own holds and their regions, or under
+ * the `linux` profile the regions of the whole mm), so UNREGISTER_MEMORY and window removal see
+ * KVM's entries like any other.
  */
 import type { TceTable } from '../hw/tce-table.js';
 import type { Container } from '../vfio/container.js';
+import type { VfioDevice } from '../vfio/device.js';
 import type { Group, GroupFile } from '../vfio/group.js';
-import type { PreregLink } from '../vfio/prereg-links.js';
-import type { PreregRegion } from '../vfio/prereg.js';
+import { holdAt, type PreregHold, type PreregRegion } from '../vfio/prereg.js';
 import type { SpaprTceBackend } from '../vfio/spapr-tce.js';
 import type { HwTarget, LinkableGroup } from './hw-port.js';
 
@@ -23,20 +24,6 @@ let oldBytes = new Uint8Array(oldWords.buffer);
 const EMPTY_HI = 0xffff_ffff;
 /** Range refills write (first, span) here: see cacheRange. */
 const range = new Uint32Array(2);
-
-/** The container's hold on the region containing user address `ua`, by binary search. */
-function holdAt(links: readonly PreregLink[], ua: number): PreregLink | undefined {
-  let lo = 0;
-  let hi = links.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const l = links[mid]!;
-    if (ua < l.region.start) hi = mid - 1;
-    else if (ua >= l.region.end) lo = mid + 1;
-    else return l;
-  }
-  return undefined;
-}
 
 /**
  * The low words `lo` of TCEs (`ua | perms`) under high word `hi` whose `ua` lies in [start, last]
@@ -57,7 +44,7 @@ function sameWords(a: Uint32Array, b: Uint32Array, n: number): boolean {
 }
 
 /** Moves `n` references onto (or, negative, off) a hold and its region. */
-function settle(hold: PreregLink | undefined, n: number): void {
+function settle(hold: PreregHold | undefined, n: number): void {
   if (hold === undefined || n === 0) return;
   hold.countMapped(n);
 }
@@ -74,7 +61,7 @@ class WindowTarget implements HwTarget {
   readonly #table: TceTable;
   readonly #pageSize: number;
   /** Hold of the last reference dropped, valid during one clear() only. */
-  #lastDrop: PreregLink | undefined;
+  #lastDrop: PreregHold | undefined;
 
   constructor(group: Group, container: Container, backend: SpaprTceBackend, table: TceTable) {
     this.identity = table;
@@ -97,8 +84,8 @@ class WindowTarget implements HwTarget {
    * The hold whose region contains [ua, ua + len) and can back pages of this window's size. Looked
    * up afresh (no cache across calls: the container's holds change between calls).
    */
-  #hold(ua: number, len: number): PreregLink | undefined {
-    const l = holdAt(this.#backend.preregistered, ua);
+  #hold(ua: number, len: number): PreregHold | undefined {
+    const l = holdAt(this.#backend.preregHolds, ua);
     return l !== undefined && ua + len <= l.region.end && l.region.pageShift >= this.pageShift ? l : undefined;
   }
 
@@ -111,7 +98,7 @@ class WindowTarget implements HwTarget {
     const ua = hi * TWO32 + (lo - (lo & 3));
     let l = this.#lastDrop;
     if (l === undefined || ua < l.region.start || ua >= l.region.end) {
-      l = holdAt(this.#backend.preregistered, ua);
+      l = holdAt(this.#backend.preregHolds, ua);
       if (l === undefined) return;
       this.#lastDrop = l;
     }
@@ -146,14 +133,14 @@ class WindowTarget implements HwTarget {
    * and the holds are recognised by cached word ranges, so the common entry costs integer compares.
    */
   #accountWrite(tces: Uint32Array, old: Uint32Array, count: number): number {
-    const links = this.#backend.preregistered;
+    const links = this.#backend.preregHolds;
     const pageSize = this.#pageSize;
-    let add: PreregLink | undefined;
+    let add: PreregHold | undefined;
     let adds = 0;
     let aHi = EMPTY_HI;
     let aFirst = 0;
     let aSpan = 0;
-    let drop: PreregLink | undefined;
+    let drop: PreregHold | undefined;
     let drops = 0;
     let dHi = EMPTY_HI;
     let dFirst = 0;
@@ -216,6 +203,7 @@ class WindowTarget implements HwTarget {
 /** A group file as KVM's VFIO device holds it: identity is the file itself. */
 class GroupFileLink implements LinkableGroup {
   readonly identity: GroupFile;
+  readonly isGroup = true;
 
   constructor(file: GroupFile) {
     this.identity = file;
@@ -243,4 +231,36 @@ class GroupFileLink implements LinkableGroup {
 
 export function linkableGroup(file: GroupFile): LinkableGroup {
   return new GroupFileLink(file);
+}
+
+/**
+ * A VFIO device file as KVM's VFIO device holds it (K13: kvm_vfio_file_add takes any VFIO file).
+ * Its reference keeps the device's group file open; it has no windows of its own to link.
+ */
+class DeviceFileLink implements LinkableGroup {
+  readonly identity: VfioDevice;
+  readonly isGroup = false;
+
+  constructor(device: VfioDevice) {
+    this.identity = device;
+  }
+
+  retain(): () => void {
+    const file = this.identity.file.get();
+    let held = true;
+    return () => {
+      if (held) {
+        held = false;
+        file.put();
+      }
+    };
+  }
+
+  windows(): readonly HwTarget[] {
+    return [];
+  }
+}
+
+export function linkableDevice(device: VfioDevice): LinkableGroup {
+  return new DeviceFileLink(device);
 }

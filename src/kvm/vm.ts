@@ -6,12 +6,13 @@
  * each hold the VM; it is destroyed when the last of them closes.
  */
 import { CLOSE_RANK, type KernelFile } from '../vfio/kernel-file.js';
+import { quirksOf, type Quirks } from '../vfio/profile.js';
 import { fail } from '../wire/errno.js';
 import {
-  H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE, KVM_CAP_DEVICE_CTRL, KVM_CAP_NR_MEMSLOTS,
+  DEFAULT_ENABLED_HCALLS, HV_IMPLEMENTED_HCALLS, KVM_CAP_DEVICE_CTRL, KVM_CAP_NR_MEMSLOTS,
   KVM_CAP_PPC_ENABLE_HCALL, KVM_CAP_SPAPR_MULTITCE, KVM_CAP_SPAPR_TCE, KVM_CAP_SPAPR_TCE_64,
   KVM_CAP_SPAPR_TCE_VFIO, KVM_CAP_USER_MEMORY, KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_VFIO, KVM_USER_MEM_SLOTS,
-  KVM_VM_PPC_HV, TCE_MAX_PAGE_SHIFT, TCE_MIN_PAGE_SHIFT,
+  KVM_VM_PPC_HV, MAX_HCALL_OPCODE, TCE_MAX_PAGE_SHIFT, TCE_MIN_PAGE_SHIFT,
 } from './constants.js';
 import { GuestTceTable, tablePages, type TableOwner } from './guest-tce-table.js';
 import { MemorySlots, type MemoryRegion } from './memslots.js';
@@ -40,9 +41,6 @@ export function checkExtension(cap: number): number {
   return EXTENSIONS.get(cap) ?? 0;
 }
 
-/** Hcalls whose in-kernel handling userspace may switch with KVM_CAP_PPC_ENABLE_HCALL. */
-const SWITCHABLE_HCALLS: ReadonlySet<number> = new Set([H_PUT_TCE_INDIRECT, H_STUFF_TCE]);
-
 export interface SpaprTceArgs {
   liobn: bigint;
   pageShift: number;
@@ -61,16 +59,19 @@ export class Vm implements KernelFile, TableOwner, DeviceOwner {
   readonly hostPageShift: number;
   readonly memslots: MemorySlots;
   readonly mm: LockedMemory;
+  /** The server's behaviour profile (the hcalls and the KVM VFIO device read it). */
+  readonly quirks: Quirks;
   readonly #tables = new Map<bigint, GuestTceTable>();
-  readonly #enabledHcalls = new Set<number>([H_GET_TCE, H_PUT_TCE]);
+  readonly #enabledHcalls = new Set<number>(DEFAULT_ENABLED_HCALLS);
   #device: KvmVfioDevice | undefined;
   /** References: the VM fd, table fds, the device fd. */
   #refs = 1;
   #fdOpen = true;
 
-  constructor(type: number, hostPageShift: number, mm: LockedMemory) {
+  constructor(type: number, hostPageShift: number, mm: LockedMemory, quirks: Quirks = quirksOf()) {
     if (type !== 0 && type !== KVM_VM_PPC_HV) throw fail('EINVAL', `VM type ${type} not supported`);
     this.type = type;
+    this.quirks = quirks;
     this.hostPageShift = hostPageShift;
     this.memslots = new MemorySlots(hostPageShift);
     this.mm = mm;
@@ -81,17 +82,24 @@ export class Vm implements KernelFile, TableOwner, DeviceOwner {
     return this.#refs > 0;
   }
 
-  /** KVM_ENABLE_CAP on the VM. */
+  /**
+   * KVM_ENABLE_CAP on the VM (kvm_vm_ioctl_enable_cap). KVM_CAP_PPC_ENABLE_HCALL args
+   * [opcode, 0|1] switches any hcall HV KVM implements (K10), H_PUT_TCE and H_GET_TCE included:
+   * opcode above MAX_HCALL_OPCODE or not a multiple of 4, args[1] > 1, or an hcall KVM does not
+   * implement → EINVAL.
+   */
   enableCap(cap: number, flags: number, args: readonly bigint[]): void {
     if (flags !== 0) throw fail('EINVAL', `KVM_ENABLE_CAP flags must be 0`);
     if (args.length > 4) throw fail('EINVAL', 'KVM_ENABLE_CAP takes at most 4 args');
     if (cap !== KVM_CAP_PPC_ENABLE_HCALL) throw fail('EINVAL', `capability ${cap} cannot be enabled on a VM`);
     const opcode = args[0] ?? 0n;
     const on = args[1] ?? 0n;
-    if (!SWITCHABLE_HCALLS.has(Number(opcode)) || opcode > 0xffffn) {
-      throw fail('EINVAL', `hcall 0x${opcode.toString(16)} cannot be switched (only H_PUT_TCE_INDIRECT, H_STUFF_TCE)`);
+    if (opcode > BigInt(MAX_HCALL_OPCODE) || (opcode & 3n) !== 0n || on > 1n) {
+      throw fail('EINVAL', `args [0x${opcode.toString(16)}, ${on}]: the opcode must be a multiple of 4 up to 0x${MAX_HCALL_OPCODE.toString(16)}, args[1] 0 or 1`);
     }
-    if (on > 1n) throw fail('EINVAL', `args[1] must be 0 or 1`);
+    if (!HV_IMPLEMENTED_HCALLS.has(Number(opcode))) {
+      throw fail('EINVAL', `hcall 0x${opcode.toString(16)} is not implemented by HV KVM`);
+    }
     if (on === 1n) this.#enabledHcalls.add(Number(opcode));
     else this.#enabledHcalls.delete(Number(opcode));
   }

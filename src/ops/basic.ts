@@ -16,6 +16,7 @@ export function phbInfo(phb: PhbSpec): PhbInfo {
     dma32_window: { ...phb.dma32 },
     mmio32: { ...phb.mmio32 },
     msi: { ...phb.msi },
+    max_level_bytes: phb.maxLevelBytes,
     groups: phb.pes.map((pe) => ({ group: pe.group, pe: pe.pe, devices: [...pe.devices] })),
   };
 }

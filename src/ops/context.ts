@@ -6,6 +6,7 @@
 import { Host } from '../hw/host.js';
 import type { TopologySpec } from '../hw/topology.js';
 import { Mm } from '../vfio/locked-memory.js';
+import { DEFAULT_PROFILE, quirksOf, type ProfileName, type Quirks } from '../vfio/profile.js';
 import { Vfio } from '../vfio/vfio.js';
 import type { MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
 import { HandleTable } from './handles.js';
@@ -17,15 +18,22 @@ export interface System {
   readonly host: Host;
   /** Host-wide VFIO: groups (one per PE) and live containers. */
   readonly vfio: Vfio;
+  /** The behaviour profile (VERSION capabilities, HOST_STATE) and its quirk table. */
+  readonly profile: ProfileName;
+  readonly quirks: Quirks;
 }
 
 export interface SystemOptions {
   topology: TopologySpec;
+  /** Behaviour profile; default: the topology's `profile`, else linux. */
+  profile?: ProfileName | undefined;
 }
 
 export function createSystem(opts: SystemOptions): System {
   const host = new Host(opts.topology);
-  return { topology: opts.topology, host, vfio: new Vfio(host) };
+  const profile = opts.profile ?? opts.topology.profile ?? DEFAULT_PROFILE;
+  const quirks = quirksOf(profile);
+  return { topology: opts.topology, host, vfio: new Vfio(host, quirks), profile, quirks };
 }
 
 export interface ConnectionOptions {

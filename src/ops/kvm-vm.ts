@@ -27,7 +27,7 @@ function checkMapped(table: GuestTceTable, index: bigint, count: number): number
 
 export const kvmVmHandlers: HandlerMap = {
   KVM_CREATE_VM: (ctx, req) => {
-    const vm = new Vm(req.type ?? 0, ctx.system.topology.hostPageShift, ctx.mm);
+    const vm = new Vm(req.type ?? 0, ctx.system.topology.hostPageShift, ctx.mm, ctx.system.quirks);
     return { fd: ctx.handles.install(vm) };
   },
 

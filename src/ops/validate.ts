@@ -1,9 +1,11 @@
 /**
  * Generic request validation driven by protocol/ops.json: every MessagePack request is checked
  * against its op's field list before any handler (and so any state) is touched. Integer fields
- * are normalised: u64 → bigint, narrower ones → number. Errors are EINVAL naming the field.
+ * are normalised: u64 → bigint, narrower ones → number. Errors are EINVAL naming the field; a
+ * float is never an integer, even an integral one (`group: 1.0` is EINVAL, as any wrong type).
  */
 import { VphbError } from '../wire/errno.js';
+import { MsgpackFloat } from '../wire/msgpack.js';
 import type { FieldSpec, FieldType, OpSpec } from '../wire/ops.generated.js';
 
 const U64_LIMIT = 1n << 64n;
@@ -15,6 +17,7 @@ function invalid(field: string, why: string): VphbError {
 function describe(v: unknown): string {
   if (v === null) return 'nil';
   if (v instanceof Uint8Array) return 'bin';
+  if (v instanceof MsgpackFloat) return `float ${v.value}`;
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'object') return 'map';
   if (typeof v === 'number' && !Number.isInteger(v)) return 'float';

@@ -21,26 +21,25 @@ export const vfioIommuHandlers: HandlerMap = {
     return {};
   },
 
-  VFIO_IOMMU_MAP_DMA: (ctx, req) => {
-    backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').map(ctx.mm, {
+  VFIO_IOMMU_MAP_DMA: (ctx, req) => ({
+    ret: backend(ctx, req.fd, 'VFIO_IOMMU_MAP_DMA').map(ctx.mm, {
       flags: req.flags ?? 0,
       vaddr: req.vaddr,
       iova: req.iova,
       size: req.size,
-    });
-    return {};
-  },
+    }),
+  }),
 
-  VFIO_IOMMU_UNMAP_DMA: (ctx, req) => {
-    backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmap(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size });
-    return {};
-  },
+  VFIO_IOMMU_UNMAP_DMA: (ctx, req) => ({
+    ret: backend(ctx, req.fd, 'VFIO_IOMMU_UNMAP_DMA').unmap(ctx.mm, { flags: req.flags ?? 0, iova: req.iova, size: req.size }),
+  }),
 
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY: (ctx, req) => {
     backend(ctx, req.fd, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY').registerMemory(ctx.mm, {
       flags: req.flags ?? 0,
       vaddr: req.vaddr,
       size: req.size,
+      ...(req.page_shift === undefined ? {} : { page_shift: req.page_shift }),
     });
     return {};
   },

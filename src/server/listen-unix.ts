@@ -1,5 +1,5 @@
 /** UNIX socket listening: owner-only mode, stale-socket replacement. */
-import { existsSync, lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, fstatSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
 
 export class ListenError extends Error {
@@ -42,4 +42,21 @@ export async function listenUnix(server: Server, path: string): Promise<void> {
     process.umask(previous);
   }
   chmodSync(path, 0o600);
+}
+
+/**
+ * The path a listening UNIX socket descriptor is bound to (Linux: its inode in /proc/net/unix),
+ * for an inherited socket (systemd socket activation); undefined if it cannot be told.
+ */
+export function boundPathOfFd(fd: number): string | undefined {
+  try {
+    const inode = String(fstatSync(fd).ino);
+    for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[6] === inode && cols[7] !== undefined) return cols[7];
+    }
+  } catch {
+    /* not Linux, or not a socket */
+  }
+  return undefined;
 }

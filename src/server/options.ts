@@ -1,5 +1,6 @@
 /** Parsing of the server's command-line values (pure functions, unit-tested). */
 import type { HostPort } from './server.js';
+import { splitHostPort } from '../wire/address.js';
 
 /** `HOST:PORT`, `[::1]:PORT`, `:PORT` or `PORT` (host defaults to loopback). */
 export function parseHostPort(value: string, what: string): HostPort {
@@ -11,6 +12,30 @@ export function parseHostPort(value: string, what: string): HostPort {
   }
   const host = m[1] ?? (m[2] === undefined || m[2] === '' ? '127.0.0.1' : m[2]);
   return { host, port };
+}
+
+/**
+ * What `--tcp` / `--ws` take: `HOST:PORT`, `[::1]:PORT`, `:PORT`, `PORT`, and the address forms
+ * the server prints (`tcp:HOST:PORT`, `tcp://HOST:PORT`, `ws://HOST:PORT/`), so that a printed
+ * address can be given back. A WebSocket address may not carry a path other than `/`.
+ */
+export function parseListenAddress(value: string, what: 'tcp' | 'ws'): HostPort {
+  let v = value.trim();
+  const scheme = what === 'tcp' ? /^tcp:(?:\/\/)?/i : /^ws:\/\//i;
+  if (scheme.test(v)) {
+    v = v.replace(scheme, '');
+    if (what === 'ws') {
+      const slash = v.indexOf('/');
+      if (slash >= 0 && v.slice(slash) !== '/') {
+        throw new Error(`--ws: the server serves WebSocket on path / only, got ${JSON.stringify(value)}`);
+      }
+      if (slash >= 0) v = v.slice(0, slash);
+    }
+    const hp = splitHostPort(v);
+    if (hp === null) throw new Error(`--${what}: expected HOST:PORT (e.g. 127.0.0.1:7420), got ${JSON.stringify(value)}`);
+    return hp;
+  }
+  return parseHostPort(v, what);
 }
 
 const UNITS: Record<string, bigint> = { '': 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n };

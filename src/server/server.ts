@@ -8,14 +8,17 @@ import { unlinkSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { TopologySpec } from '../hw/topology.js';
+import type { ProfileName } from '../vfio/profile.js';
 import { createSystem, type System } from '../ops/context.js';
 import { Dispatcher } from '../ops/dispatch.js';
 import { HANDLERS } from '../ops/index.js';
-import { listenUnix, ListenError } from './listen-unix.js';
+import { boundPathOfFd, listenUnix, ListenError } from './listen-unix.js';
 import { Session, type SessionLimits } from './session.js';
 import { StreamTransport } from './transport-stream.js';
 import type { Transport, TransportKind } from './transport.js';
 import { WsTransport } from './transport-ws.js';
+import { SERVER_STRING } from './version.js';
+import { checkUpgrade, selectProtocol } from './ws-upgrade.js';
 
 export const SERVER_NAME = 'vphb';
 
@@ -26,8 +29,15 @@ export interface HostPort {
 
 export interface ServerOptions {
   topology: TopologySpec;
+  /** Behaviour profile (--profile); default: the topology's, else linux. */
+  profile?: ProfileName | undefined;
   /** UNIX socket path, or null for none. */
   socketPath: string | null;
+  /**
+   * An inherited, already listening UNIX socket to serve (systemd socket activation, fd 3), used
+   * instead of `socketPath`; its file belongs to whoever created it and is not removed on close.
+   */
+  listenFd?: number | undefined;
   tcp?: HostPort | undefined;
   ws?: HostPort | undefined;
   /** Token required in VERSION on TCP and WebSocket. Required when either is enabled. */
@@ -65,12 +75,13 @@ export class VphbServer {
   #http: HttpServer | undefined;
   #wss: WebSocketServer | undefined;
   #closing = false;
+  #inherited = false;
 
   private constructor(opts: ServerOptions) {
     this.#opts = opts;
     this.log = opts.logger ?? pino({ name: SERVER_NAME });
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.system = createSystem({ topology: opts.topology });
+    this.system = createSystem({ topology: opts.topology, profile: opts.profile });
   }
 
   static async start(opts: ServerOptions): Promise<VphbServer> {
@@ -89,7 +100,16 @@ export class VphbServer {
 
   async #listen(): Promise<void> {
     const opts = this.#opts;
-    if (opts.socketPath !== null) {
+    if (opts.listenFd !== undefined) {
+      const fd = opts.listenFd;
+      this.#unix = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'unix'));
+      await new Promise<void>((resolve, reject) => {
+        this.#unix!.once('error', (e) => reject(new ListenError(`cannot serve the inherited socket fd ${fd}: ${e.message}`)));
+        this.#unix!.listen({ fd }, () => resolve());
+      });
+      this.#inherited = true;
+      this.addresses.unix = boundPathOfFd(fd) ?? `fd ${fd}`;
+    } else if (opts.socketPath !== null) {
       this.#unix = createServer({ allowHalfOpen: true }, (s) => this.#acceptStream(s, 'unix'));
       await listenUnix(this.#unix, opts.socketPath);
       this.addresses.unix = opts.socketPath;
@@ -103,12 +123,20 @@ export class VphbServer {
         noServer: true,
         perMessageDeflate: false,
         maxPayload: this.limits.maxFrameSize,
+        handleProtocols: selectProtocol,
       });
       this.#wss = wss;
       this.#http = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end('vphb: WebSocket upgrade required\n');
       });
       this.#http.on('upgrade', (req, socket, head) => {
+        const verdict = checkUpgrade(req);
+        if (!verdict.ok) {
+          const body = `${verdict.reason}\n`;
+          socket.end(`HTTP/1.1 ${verdict.status} ${verdict.status === 404 ? 'Not Found' : 'Bad Request'}\r\nConnection: close\r\n` +
+            `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          return;
+        }
         wss.handleUpgrade(req, socket, head, (ws) => {
           const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
           const t = new WsTransport(ws, peer);
@@ -135,7 +163,7 @@ export class VphbServer {
       id,
       limits: this.limits,
       token: t.kind === 'unix' ? null : (this.#opts.token ?? null),
-      serverName: SERVER_NAME,
+      serverName: SERVER_STRING,
       memlockLimit: this.#opts.memlockLimit,
     }, (s) => this.sessions.delete(s));
     this.sessions.add(session);
@@ -158,7 +186,7 @@ export class VphbServer {
     this.#http?.closeAllConnections();
     for (const s of this.sessions) s.destroy();
     await Promise.all(closing);
-    if (this.addresses.unix !== undefined) {
+    if (this.addresses.unix !== undefined && !this.#inherited) {
       try {
         unlinkSync(this.addresses.unix);
       } catch {

@@ -188,6 +188,7 @@ export class Session implements FrameHandler {
       max_frame_size: this.#opts.limits.maxFrameSize,
       max_inflight: this.#opts.limits.maxInflight,
       host_page_size: 2 ** this.ctx.system.topology.hostPageShift,
+      profile: this.ctx.system.profile,
       ops: this.#dispatcher.implemented().map((s) => ({ name: s.name, code: s.code, payload: s.payload })),
     };
     if (!noReply) {

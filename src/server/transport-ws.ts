@@ -2,6 +2,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { HEADER_SIZE, encodeHeader, readHeader } from '../wire/header.js';
 import type { FrameHandler, OutFrame, Transport } from './transport.js';
+import { WS_CLOSE } from './ws-upgrade.js';
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -17,6 +18,8 @@ export class WsTransport implements Transport {
   #paused = false;
   /** Messages that arrived while paused (bounded: the socket itself is paused too). */
   #held: Buffer[] = [];
+  /** Close code of `end()`: 1000, or why the peer broke the framing rules (PROTOCOL.md §1.1). */
+  #closeCode: number = 1000;
 
   constructor(ws: WebSocket, peer: string) {
     this.#ws = ws;
@@ -27,6 +30,7 @@ export class WsTransport implements Transport {
     this.#handler = handler;
     this.#ws.on('message', (data, isBinary) => {
       if (!isBinary) {
+        this.#closeCode = WS_CLOSE.UNSUPPORTED_DATA;
         handler.onFatal('text message: frames travel as binary WebSocket messages');
         return;
       }
@@ -46,11 +50,13 @@ export class WsTransport implements Transport {
   #deliver(buf: Buffer): void {
     const handler = this.#handler!;
     if (buf.length < HEADER_SIZE) {
+      this.#closeCode = WS_CLOSE.PROTOCOL_ERROR;
       handler.onFatal(`message of ${buf.length} bytes is shorter than a frame header`);
       return;
     }
     const h = readHeader(buf);
     if (h.size !== buf.length) {
+      this.#closeCode = WS_CLOSE.PROTOCOL_ERROR;
       handler.onFatal(`frame size ${h.size} does not match its WebSocket message length ${buf.length}`);
       return;
     }
@@ -88,7 +94,7 @@ export class WsTransport implements Transport {
 
   end(): void {
     this.#paused = true;
-    this.#ws.close(1000);
+    this.#ws.close(this.#closeCode);
   }
 
   destroy(): void {

@@ -6,6 +6,8 @@ export const VFIO_API_VERSION = 0;
 export const VFIO_TYPE1_IOMMU = 1;
 export const VFIO_SPAPR_TCE_IOMMU = 2;
 export const VFIO_TYPE1v2_IOMMU = 3;
+/** VFIO_EEH: an extension (EEH support of the sPAPR backend), not an IOMMU type. */
+export const VFIO_EEH = 5;
 export const VFIO_SPAPR_TCE_v2_IOMMU = 7;
 
 /** VFIO_GROUP_GET_STATUS flags. */

@@ -10,18 +10,21 @@ import { fail } from '../wire/errno.js';
 import { CLOSE_RANK, type KernelFile } from './kernel-file.js';
 import { VFIO_API_VERSION } from './constants.js';
 import type { Group } from './group.js';
+import { quirksOf, type Quirks } from './profile.js';
 import { SpaprTceBackend } from './spapr-tce.js';
 
 export class Container implements KernelFile {
   readonly closeRank = CLOSE_RANK.container;
   readonly #groups: Group[] = [];
   readonly #onGone: (c: Container) => void;
+  readonly quirks: Quirks;
   #backend: SpaprTceBackend | undefined;
   #fdOpen = true;
 
   /** `onGone` runs once the container can no longer be reached (fd closed, no group left). */
-  constructor(onGone: (c: Container) => void = () => undefined) {
+  constructor(onGone: (c: Container) => void = () => undefined, quirks: Quirks = quirksOf()) {
     this.#onGone = onGone;
+    this.quirks = quirks;
   }
 
   get groups(): readonly Group[] {
@@ -53,13 +56,14 @@ export class Container implements KernelFile {
 
   /**
    * VFIO_SET_IOMMU: EINVAL without a group or with a backend already set; ENODEV for a type no
-   * backend provides; otherwise every group is attached, and the first failure unwinds them all.
+   * backend claims; EINVAL for one a backend claims as an extension but cannot open as a type
+   * (VFIO_EEH, 5: K15); otherwise every group is attached, and the first failure unwinds them all.
    */
   setIommu(type: number): void {
     if (this.#groups.length === 0) throw fail('EINVAL', 'container has no group: SET_IOMMU needs at least one');
     if (this.#backend !== undefined) throw fail('EINVAL', `IOMMU type ${this.#backend.type} is already set`);
     if (SpaprTceBackend.checkExtension(type) <= 0) throw fail('ENODEV', `no IOMMU backend provides type ${type}`);
-    const backend = new SpaprTceBackend(type);
+    const backend = new SpaprTceBackend(type, this.quirks);
     try {
       for (const g of this.#groups) backend.attachPe(g.pe);
     } catch (e) {

@@ -2,11 +2,20 @@
  * A container's DMA windows: one TCE table per window slot, the locked memory charged for each,
  * and the programming of every table into the TVT of every attached PE. Creation is all or
  * nothing: a table is charged, allocated and programmed into each PE, and any failure unwinds
- * those steps in reverse.
+ * those steps in reverse (except the charge of a table whose allocation failed, under the
+ * `failedCreateKeepsCharge` quirk, K4).
+ *
+ * Kernel figures (PowerNV IODA2):
+ * - the charge is pnv_pci_ioda2_get_table_size: twice the worst-case size of the levels, one copy
+ *   for the hardware table and one for its userspace view (it_userspace) (K1);
+ * - a table holds at least one host page of TCEs and its window covers what the table holds
+ *   (pnv_pci_ioda2_table_alloc_pages sets it_size from the allocation): a 256 MiB window of 64K
+ *   pages under 64K host pages has 8192 entries and covers 512 MiB (K2).
  */
 import type { Pe } from '../hw/pe.js';
 import { TceTable, tableSizeBytes } from '../hw/tce-table.js';
 import type { Mm } from './locked-memory.js';
+import { quirksOf, type Quirks } from './profile.js';
 
 /** Window slots a container can use (the kernel's IOMMU_TABLE_GROUP_MAX_TABLES). */
 export const MAX_WINDOWS = 2;
@@ -32,13 +41,32 @@ export interface WindowParams {
 /** Zeroes `count` entries of `table` from `index` on behalf of the owner (which tracks references). */
 export type ClearEntries = (table: TceTable, index: number, count: number) => void;
 
+/**
+ * Host pages TCE_CREATE charges for a window (K1): the worst-case table size twice over (the
+ * hardware table and its userspace view), in host pages.
+ */
+export function windowChargePages(pageShift: number, windowSize: bigint, levels: number, hostPageShift: number): number {
+  return Number((2n * tableSizeBytes(pageShift, windowSize, levels, hostPageShift)) >> BigInt(hostPageShift));
+}
+
+/**
+ * The bus range a window really covers (K2): its table holds at least one host page of TCEs,
+ * `2^(hostPageShift - 3)` entries, and the window grows to match.
+ */
+export function coveredWindowSize(pageShift: number, windowSize: bigint, hostPageShift: number): bigint {
+  const least = 1n << BigInt(hostPageShift - 3 + pageShift);
+  return windowSize < least ? least : windowSize;
+}
+
 export class DmaWindows {
   readonly #tables: (TceTable | undefined)[] = new Array<TceTable | undefined>(MAX_WINDOWS).fill(undefined);
   readonly #charged: number[] = new Array<number>(MAX_WINDOWS).fill(0);
   readonly #clear: ClearEntries;
+  readonly #quirks: Quirks;
 
-  constructor(clear: ClearEntries) {
+  constructor(clear: ClearEntries, quirks: Quirks = quirksOf()) {
     this.#clear = clear;
+    this.#quirks = quirks;
   }
 
   get list(): WindowInfo[] {
@@ -80,13 +108,13 @@ export class DmaWindows {
   create(mm: Mm, pes: readonly Pe[], slot: number, p: WindowParams): TceTable {
     const phb = pes[0]!.phb;
     TceTable.checkParams(p.pageShift, p.windowSize, p.levels, phb.spec.maxLevels);
-    const pages = p.charge ? Number(tableSizeBytes(p.pageShift, p.windowSize, p.levels, mm.pageShift) >> BigInt(mm.pageShift)) : 0;
-    mm.charge(pages, `a ${hex(p.windowSize)}-byte window table (page_shift ${p.pageShift}, ${p.levels} level(s))`);
+    const pages = p.charge ? windowChargePages(p.pageShift, p.windowSize, p.levels, mm.pageShift) : 0;
+    mm.charge(pages, `a ${hex(p.windowSize)}-byte window table and its userspace view (page_shift ${p.pageShift}, ${p.levels} level(s))`);
     let table: TceTable;
     try {
       table = TceTable.create({
         pageShift: p.pageShift,
-        windowSize: p.windowSize,
+        windowSize: coveredWindowSize(p.pageShift, p.windowSize, mm.pageShift),
         levels: p.levels,
         busStart: phb.windowStart(slot),
         hostPageShift: mm.pageShift,
@@ -94,7 +122,7 @@ export class DmaWindows {
         maxLevelBytes: phb.spec.maxLevelBytes,
       });
     } catch (e) {
-      mm.uncharge(pages);
+      if (!this.#quirks.failedCreateKeepsCharge) mm.uncharge(pages);
       throw e;
     }
     const done: Pe[] = [];

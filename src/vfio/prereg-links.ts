@@ -1,12 +1,14 @@
 /**
  * One container's hold on preregistered regions, and the count of this container's hardware TCEs
- * pointing into each. A v2 container maps only memory it holds itself, so a region it still maps
- * cannot be let go (UNREGISTER → EBUSY) and its TCE references are all undone by its own clears.
+ * pointing into each. Under the `strict` profile a v2 container maps only memory it holds itself,
+ * so a region it still maps cannot be let go (UNREGISTER → EBUSY) and its TCE references are all
+ * undone by its own clears. Under `linux` lookups span the whole mm (see SpaprTceBackend).
  */
-import { fail } from '../wire/errno.js';
-import type { PreregRegion } from './prereg.js';
+import { holdAt, type PreregHold, type PreregRegion } from './prereg.js';
 
-export class PreregLink {
+export { type PreregSegment } from './prereg.js';
+
+export class PreregLink implements PreregHold {
   readonly region: PreregRegion;
   #mapped = 0;
 
@@ -30,12 +32,6 @@ export class PreregLink {
   }
 }
 
-/** A run of IOMMU pages inside one held region. */
-export interface PreregSegment {
-  link: PreregLink;
-  pages: number;
-}
-
 export class PreregLinks {
   /** Sorted by address; regions never overlap. */
   readonly #links: PreregLink[] = [];
@@ -47,6 +43,11 @@ export class PreregLinks {
 
   get size(): number {
     return this.#links.length;
+  }
+
+  /** This container's hold of `region`, if it holds it. */
+  linkOf(region: PreregRegion): PreregLink | undefined {
+    return this.#links.find((l) => l.region === region);
   }
 
   findExact(vaddr: bigint, size: bigint): PreregLink | undefined {
@@ -71,45 +72,8 @@ export class PreregLinks {
   at(addr: number): PreregLink | undefined {
     const last = this.#last;
     if (last !== undefined && last.region.contains(addr)) return last;
-    let lo = 0;
-    let hi = this.#links.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const l = this.#links[mid]!;
-      if (addr < l.region.start) hi = mid - 1;
-      else if (addr >= l.region.end) lo = mid + 1;
-      else {
-        this.#last = l;
-        return l;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * Splits [vaddr, vaddr + pages·2^pageShift) into runs inside held regions. EINVAL when a page is
-   * not in held memory or its region cannot back pages that large.
-   */
-  segments(vaddr: number, pages: number, pageShift: number): PreregSegment[] {
-    const pageSize = 2 ** pageShift;
-    const end = vaddr + pages * pageSize;
-    const out: PreregSegment[] = [];
-    let cur = vaddr;
-    while (cur < end) {
-      const link = this.at(cur);
-      if (link === undefined) {
-        throw fail('EINVAL', `vaddr 0x${cur.toString(16)} is not in memory preregistered with this container`);
-      }
-      if (link.region.pageShift < pageShift) {
-        throw fail(
-          'EINVAL',
-          `vaddr 0x${cur.toString(16)}: preregistered region 0x${link.region.vaddr.toString(16)} is backed by 2^${link.region.pageShift} pages, smaller than the 2^${pageShift} IOMMU page`,
-        );
-      }
-      const stop = Math.min(end, link.region.end);
-      out.push({ link, pages: (stop - cur) / pageSize });
-      cur = stop;
-    }
-    return out;
+    const l = holdAt(this.#links, addr);
+    if (l !== undefined) this.#last = l;
+    return l;
   }
 }

@@ -7,14 +7,18 @@ import { fail } from '../wire/errno.js';
 import type { Host } from '../hw/host.js';
 import { Container } from './container.js';
 import { Group, type GroupFile } from './group.js';
+import { quirksOf, type Quirks } from './profile.js';
 
 export class Vfio {
   readonly host: Host;
+  /** The behaviour profile's quirk table, shared by every container. */
+  readonly quirks: Quirks;
   readonly #groups = new Map<number, Group>();
   readonly #containers = new Set<Container>();
 
-  constructor(host: Host) {
+  constructor(host: Host, quirks: Quirks = quirksOf()) {
     this.host = host;
+    this.quirks = quirks;
     for (const pe of host.pes) this.#groups.set(pe.group, new Group(pe));
   }
 
@@ -41,7 +45,7 @@ export class Vfio {
 
   /** open("/dev/vfio/vfio"). */
   openContainer(): Container {
-    const c = new Container((gone) => this.#containers.delete(gone));
+    const c = new Container((gone) => this.#containers.delete(gone), this.quirks);
     this.#containers.add(c);
     return c;
   }

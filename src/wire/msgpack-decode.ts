@@ -5,7 +5,7 @@
  * by construction rather than decoded and filtered afterwards.
  *
  * Integers in the 64-bit encodings (0xcf, 0xd3) come back as bigint, narrower ones as number,
- * as msgpackr does; `bin` values are views into the input (no copy).
+ * as msgpackr does; floats as `MsgpackFloat`; `bin` values are views into the input (no copy).
  */
 const MAX_DEPTH = 64;
 const EMPTY = new Uint8Array(0);
@@ -13,6 +13,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class MsgpackDecodeError extends Error {
   override readonly name = 'MsgpackDecodeError';
+}
+
+/**
+ * A decoded float32/float64. Floats are kept apart from integers so that `1.0` can never pass for
+ * the integer 1 (a wrong type is EINVAL, PROTOCOL.md §2.1); no field of the protocol is a float.
+ */
+export class MsgpackFloat {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
 }
 
 // Decoder state: the input and the cursor. Module-level rather than an object per call, since
@@ -50,11 +61,11 @@ function u64(signed: boolean): bigint {
   return signed ? BigInt.asIntN(64, x) : x;
 }
 
-function float(size: 4 | 8): number {
+function float(size: 4 | 8): MsgpackFloat {
   need(size);
   const v = new DataView(b.buffer, b.byteOffset + p, size);
   p += size;
-  return size === 4 ? v.getFloat32(0) : v.getFloat64(0);
+  return new MsgpackFloat(size === 4 ? v.getFloat32(0) : v.getFloat64(0));
 }
 
 function bytes(n: number): Uint8Array {

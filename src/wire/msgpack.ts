@@ -2,24 +2,17 @@
  * MessagePack restricted to the subset every language decodes without extensions:
  * nil, bool, integers, float64, str, bin, array, and maps with string keys.
  *
- * Integers: msgpackr writes a JS number at or above 2^32 as a float64 and a bigint always as
- * int64/uint64. `normaliseForWire` therefore turns every integer that does not fit 32 bits into a
- * bigint and every bigint that does into a number, so that each integer goes out in the smallest
- * MessagePack integer encoding that holds it. On the way in an integer arrives as `number` or
- * `bigint` depending on the sender's encoding; the ops layer normalises per field.
+ * Encoding is canonical (msgpack-encode.ts): each integer in the smallest encoding that holds it,
+ * unsigned for non-negative values (0xcf above 2^32 - 1, as Python's and C's msgpack write). On the
+ * way in an integer arrives as `number` or `bigint` depending on the sender's encoding (any width
+ * is accepted); the ops layer normalises per field. Floats arrive as `MsgpackFloat`, so that an
+ * integral float is never mistaken for an integer.
  */
-import { Packr } from 'msgpackr';
 import { VphbError } from './errno.js';
 import { decodeSubset } from './msgpack-decode.js';
+import { encodeCanonical } from './msgpack-encode.js';
 
-const packr = new Packr({
-  useRecords: false,
-  variableMapSize: true,
-  encodeUndefinedAsNil: true,
-  mapsAsObjects: true,
-  int64AsType: 'bigint',
-});
-
+export { MsgpackFloat } from './msgpack-decode.js';
 
 const U32_MAX = 0xffff_ffff;
 const U64_LIMIT = 1n << 64n;
@@ -36,9 +29,8 @@ function normaliseInteger(value: bigint | number): bigint | number {
 }
 
 /**
- * Recursively rewrites integers so msgpackr picks a MessagePack integer encoding for each.
- * Returns its argument itself when nothing needs rewriting (the common case of small replies),
- * and copies only the containers on the path to a value that changes.
+ * Recursively rewrites integers so that each is a number when it fits 32 bits and a bigint when
+ * not (the form `decodePayload` returns). Returns its argument itself when nothing changes.
  */
 export function normaliseForWire(value: unknown): unknown {
   switch (typeof value) {
@@ -83,7 +75,7 @@ export function normaliseForWire(value: unknown): unknown {
 
 /** Encodes a payload (normally a map); the result is a fresh Buffer slice. */
 export function encodePayload(value: unknown): Buffer {
-  return packr.pack(normaliseForWire(value));
+  return encodeCanonical(value);
 }
 
 /**

@@ -27,7 +27,7 @@ export interface Requests {
   VFIO_IOMMU_DISABLE: { fd: number; };
   VFIO_IOMMU_MAP_DMA: { fd: number; flags?: number; vaddr: bigint; iova: bigint; size: bigint; };
   VFIO_IOMMU_UNMAP_DMA: { fd: number; flags?: number; iova: bigint; size: bigint; };
-  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: { fd: number; flags?: number; vaddr: bigint; size: bigint; };
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: { fd: number; flags?: number; vaddr: bigint; size: bigint; page_shift?: number; };
   VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: { fd: number; flags?: number; vaddr: bigint; size: bigint; };
   VFIO_IOMMU_SPAPR_TCE_CREATE: { fd: number; flags?: number; page_shift: number; window_size: bigint; levels: number; };
   VFIO_IOMMU_SPAPR_TCE_REMOVE: { fd: number; flags?: number; start_addr: bigint; };
@@ -66,8 +66,8 @@ export interface Replies {
   VFIO_IOMMU_SPAPR_TCE_GET_INFO: { flags: number; dma32_window_start: number; dma32_window_size: number; ddw?: DdwInfo; };
   VFIO_IOMMU_ENABLE: Record<string, never>;
   VFIO_IOMMU_DISABLE: Record<string, never>;
-  VFIO_IOMMU_MAP_DMA: Record<string, never>;
-  VFIO_IOMMU_UNMAP_DMA: Record<string, never>;
+  VFIO_IOMMU_MAP_DMA: { ret: number; };
+  VFIO_IOMMU_UNMAP_DMA: { ret: number; };
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY: Record<string, never>;
   VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: Record<string, never>;
   VFIO_IOMMU_SPAPR_TCE_CREATE: { start_addr: bigint; };
@@ -110,9 +110,9 @@ export const OPS: readonly OpSpec[] = [
   {"name":"VFIO_IOMMU_SPAPR_TCE_GET_INFO","code":265,"payload":"msgpack","request":[{"name":"fd","type":"fd"}],"reply":[{"name":"flags","type":"u32"},{"name":"dma32_window_start","type":"u32"},{"name":"dma32_window_size","type":"u32"},{"name":"ddw","type":"DdwInfo","optional":true}],"errors":["EBADF","ENOTTY","ENXIO","EINVAL"]},
   {"name":"VFIO_IOMMU_ENABLE","code":266,"payload":"msgpack","request":[{"name":"fd","type":"fd"}],"reply":[],"errors":["EBADF","ENOTTY","EBUSY","ENODEV","EPERM","ENOMEM","EINVAL"]},
   {"name":"VFIO_IOMMU_DISABLE","code":267,"payload":"msgpack","request":[{"name":"fd","type":"fd"}],"reply":[],"errors":["EBADF","ENOTTY","EINVAL"]},
-  {"name":"VFIO_IOMMU_MAP_DMA","code":268,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"vaddr","type":"u64"},{"name":"iova","type":"u64"},{"name":"size","type":"u64"}],"reply":[],"errors":["EBADF","ENOTTY","EPERM","EINVAL","ENXIO","EFAULT","ENOMEM","ENOSPC"]},
-  {"name":"VFIO_IOMMU_UNMAP_DMA","code":269,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"iova","type":"u64"},{"name":"size","type":"u64"}],"reply":[],"errors":["EBADF","ENOTTY","EPERM","EINVAL","ENXIO","ENOMEM","ENOSPC"]},
-  {"name":"VFIO_IOMMU_SPAPR_REGISTER_MEMORY","code":270,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"vaddr","type":"u64"},{"name":"size","type":"u64"}],"reply":[],"errors":["EBADF","ENOTTY","EPERM","EINVAL","EBUSY","ENOMEM"]},
+  {"name":"VFIO_IOMMU_MAP_DMA","code":268,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"vaddr","type":"u64"},{"name":"iova","type":"u64"},{"name":"size","type":"u64"}],"reply":[{"name":"ret","type":"u32"}],"errors":["EBADF","ENOTTY","EPERM","EINVAL","ENXIO","EFAULT","ENOMEM","ENOSPC"]},
+  {"name":"VFIO_IOMMU_UNMAP_DMA","code":269,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"iova","type":"u64"},{"name":"size","type":"u64"}],"reply":[{"name":"ret","type":"u32"}],"errors":["EBADF","ENOTTY","EPERM","EINVAL","ENXIO","ENOMEM","ENOSPC"]},
+  {"name":"VFIO_IOMMU_SPAPR_REGISTER_MEMORY","code":270,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"vaddr","type":"u64"},{"name":"size","type":"u64"},{"name":"page_shift","type":"u32","optional":true}],"reply":[],"errors":["EBADF","ENOTTY","EPERM","EINVAL","EBUSY","ENOMEM","EFAULT"]},
   {"name":"VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY","code":271,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"vaddr","type":"u64"},{"name":"size","type":"u64"}],"reply":[],"errors":["EBADF","ENOTTY","EPERM","EINVAL","ENOENT","EBUSY"]},
   {"name":"VFIO_IOMMU_SPAPR_TCE_CREATE","code":272,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"page_shift","type":"u32"},{"name":"window_size","type":"u64"},{"name":"levels","type":"u32"}],"reply":[{"name":"start_addr","type":"u64"}],"errors":["EBADF","ENOTTY","EPERM","ENXIO","EINVAL","ENOSPC","ENOMEM"]},
   {"name":"VFIO_IOMMU_SPAPR_TCE_REMOVE","code":273,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"flags","type":"u32","optional":true},{"name":"start_addr","type":"u64"}],"reply":[],"errors":["EBADF","ENOTTY","EPERM","ENXIO","EINVAL"]},
@@ -124,7 +124,7 @@ export const OPS: readonly OpSpec[] = [
   {"name":"KVM_CREATE_SPAPR_TCE","code":516,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"liobn","type":"u64"},{"name":"window_size","type":"u32"}],"reply":[{"name":"fd","type":"fd"}],"errors":["EBADF","ENOTTY","EINVAL","ENOMEM","EBUSY"]},
   {"name":"KVM_CREATE_SPAPR_TCE_64","code":517,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"liobn","type":"u64"},{"name":"page_shift","type":"u32"},{"name":"flags","type":"u32","optional":true},{"name":"offset","type":"u64"},{"name":"size","type":"u64"}],"reply":[{"name":"fd","type":"fd"}],"errors":["EBADF","ENOTTY","EINVAL","ENOMEM","EBUSY"]},
   {"name":"KVM_CREATE_DEVICE","code":518,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"type","type":"u32"},{"name":"flags","type":"u32","optional":true}],"reply":[{"name":"fd","type":"fd","optional":true}],"errors":["EBADF","ENOTTY","ENODEV","EBUSY","EINVAL"]},
-  {"name":"KVM_SET_DEVICE_ATTR","code":519,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"group","type":"u32"},{"name":"attr","type":"u64"},{"name":"groupfd","type":"s32","optional":true},{"name":"tablefd","type":"s32","optional":true}],"reply":[],"errors":["EBADF","ENOTTY","ENXIO","EEXIST","ENOENT","EINVAL"]},
+  {"name":"KVM_SET_DEVICE_ATTR","code":519,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"group","type":"u32"},{"name":"attr","type":"u64"},{"name":"groupfd","type":"s32","optional":true},{"name":"tablefd","type":"s32","optional":true}],"reply":[],"errors":["EBADF","ENOTTY","ENXIO","EEXIST","ENOENT","EINVAL","EIO"]},
   {"name":"H_PUT_TCE","code":520,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"liobn","type":"u64"},{"name":"ioba","type":"u64"},{"name":"tce","type":"u64"}],"reply":[{"name":"ret","type":"s32"}],"errors":["EBADF","ENOTTY","EINVAL"]},
   {"name":"H_PUT_TCE_INDIRECT","code":521,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"liobn","type":"u64"},{"name":"ioba","type":"u64"},{"name":"tce_list","type":"u64"},{"name":"tces","type":"u64[]"}],"reply":[{"name":"ret","type":"s32"}],"errors":["EBADF","ENOTTY","EINVAL"]},
   {"name":"H_STUFF_TCE","code":522,"payload":"msgpack","request":[{"name":"fd","type":"fd"},{"name":"liobn","type":"u64"},{"name":"ioba","type":"u64"},{"name":"tce_value","type":"u64"},{"name":"npages","type":"u64"}],"reply":[{"name":"ret","type":"s32"}],"errors":["EBADF","ENOTTY","EINVAL"]},

@@ -14,6 +14,8 @@ export interface Capabilities {
   max_inflight: number;
   /** Host PAGE_SIZE in bytes (alignment unit of preregistration and accounting). */
   host_page_size: number;
+  /** Behaviour profile: "linux" (the kernel's answers, bugs included) or "strict". */
+  profile: string;
   ops: OpInfo[];
 }
 
@@ -48,5 +50,7 @@ export interface PhbInfo {
   dma32_window: RangeInfo;
   mmio32: RangeInfo;
   msi: RangeInfo;
+  /** Largest single TCE table level in bytes (bigger levels are ENOMEM). */
+  max_level_bytes: number;
   groups: GroupInfo[];
 }

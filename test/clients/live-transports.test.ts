@@ -1,6 +1,7 @@
 /** The TypeScript client against a live server on each transport. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { VPHB_VERSION } from '../../src/server/version.js';
 
 let ts: TestServer;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ describe.each(['unix', 'tcp', 'ws'])('client over %s', (kind) => {
 
   it('handshakes, pings, reads the topology and gets errnos', async () => {
     const c = await ts.connect(target(), { token: ts.token });
-    expect(c.serverInfo).toMatchObject({ major: 1, minor: 0, server: 'vphb' });
+    expect(c.serverInfo).toMatchObject({ major: 1, minor: 0, server: `vphb ${VPHB_VERSION}` });
     expect(c.transport).toBe(kind);
     expect(Buffer.from((await c.ping(Buffer.from('x'))).data!).toString()).toBe('x');
     const topo = await c.topology();

@@ -18,13 +18,21 @@ describe('parseTarget', () => {
     ['tcp://[::1]:7000', { kind: 'tcp', host: '::1', port: 7000 }],
     ['ws://localhost:8080/vphb', { kind: 'ws', url: 'ws://localhost:8080/vphb' }],
     ['wss://h:1', { kind: 'ws', url: 'wss://h:1' }],
+    // QEMU's spelling, and IPv6 in both forms.
+    ['tcp:127.0.0.1:7000', { kind: 'tcp', host: '127.0.0.1', port: 7000 }],
+    ['tcp:[::1]:7000', { kind: 'tcp', host: '::1', port: 7000 }],
+    ['tcp:localhost:7000', { kind: 'tcp', host: 'localhost', port: 7000 }],
   ])('%s', (target, expected) => {
     expect(parseTarget(target)).toEqual(expected);
   });
 
   it('rejects a TCP target without port and unknown schemes', () => {
     expect(() => parseTarget('tcp://host')).toThrow(TypeError);
-    expect(() => parseTarget('http://host:1')).toThrow(/unsupported target scheme/);
+    expect(() => parseTarget('http://host:1')).toThrow(/unsupported address scheme/);
+    // Formerly the URL parser's bare "Invalid URL".
+    expect(() => parseTarget('tcp://:7420')).toThrow('bad TCP address "tcp://:7420": want tcp:HOST:PORT or tcp://HOST:PORT (IPv6 as [::1]), e.g. tcp:127.0.0.1:7420');
+    expect(() => parseTarget('tcp://::1:7432')).toThrow(/bad TCP address/);
+    expect(() => parseTarget('ws://:1')).toThrow(/bad WebSocket address/);
   });
 
   it('defaultSocketPath follows XDG_RUNTIME_DIR, else the temp dir and uid', () => {

@@ -15,6 +15,7 @@ export interface TestServerOptions {
   ws?: boolean;
   token?: string;
   limits?: Partial<SessionLimits>;
+  profile?: 'linux' | 'strict';
 }
 
 export interface TestServer {
@@ -36,6 +37,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const token = opts.token ?? TEST_TOKEN;
   const server = await VphbServer.start({
     topology: opts.topology ?? DEFAULT_TOPOLOGY,
+    profile: opts.profile,
     socketPath,
     tcp: opts.tcp === true ? { host: '127.0.0.1', port: 0 } : undefined,
     ws: opts.ws === true ? { host: '127.0.0.1', port: 0 } : undefined,

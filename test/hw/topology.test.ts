@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOPOLOGY, parseTopology } from '../../src/hw/topology.js';
+import { ConfigErrors, ConfigIssue, DEFAULT_TOPOLOGY, parseTopology, TopologyConfigError } from '../../src/hw/topology.js';
+import { VphbError } from '../../src/wire/errno.js';
 
 const minimal = { phbs: [{ pes: [{ pe: 1, group: 7, devices: ['0000:01:00.0'] }] }] };
 
@@ -44,5 +45,73 @@ describe('parseTopology', () => {
     [{ phbs: [{ ...minimal.phbs[0], msi: { start: -1, size: 1 } }] }, /msi\.start: must be a non-negative integer/],
   ])('rejects %j naming the key', (cfg, re) => {
     expect(() => parseTopology(cfg)).toThrow(re);
+  });
+});
+
+describe('parseTopology error reporting', () => {
+  const pe = (n: number, dev: string): { pe: number; group: number; devices: string[] } => ({ pe: n, group: n, devices: [dev] });
+
+  it('reports every bad key at once, each with its JSON path', () => {
+    let err: unknown;
+    try {
+      parseTopology({
+        host_page_shift: 20,
+        phbs: [
+          { name: 'a', max_levels: 9, max_levles: 1, pes: [{ pe: 1, group: 1.5, devices: ['0000:01:00.0', 'x'] }] },
+          { name: 'b', model: 'POWER11', msi: { start: -1, size: 1 }, pes: [pe(2, '0000:02:00.0')] },
+        ],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TopologyConfigError);
+    const e = err as TopologyConfigError;
+    expect(e.code).toBe('EINVAL');
+    expect(e.issues.map((i) => i.path)).toEqual([
+      '$.host_page_shift',
+      '$.phbs[0].max_levles',
+      '$.phbs[0].pes[0].group',
+      '$.phbs[0].pes[0].devices[1]',
+      '$.phbs[0].max_levels',
+      '$.phbs[1].model',
+      '$.phbs[1].msi.start',
+    ]);
+    expect(e.message).toMatch(/^topology config: 7 errors:\n {2}\$\.host_page_shift: must be an integer in \[12, 16\]\n/);
+  });
+
+  it('refuses duplicate PHB names, naming both', () => {
+    expect(() => parseTopology({ phbs: [{ name: 'x', pes: [pe(1, '0000:01:00.0')] }, { name: 'x', pes: [pe(2, '0000:02:00.0')] }] }))
+      .toThrow('topology config: $.phbs[1].name: PHB name "x" is already used by $.phbs[0]');
+    // The default names count too.
+    expect(() => parseTopology({ phbs: [{ pes: [pe(1, '0000:01:00.0')] }, { name: 'phb0', pes: [pe(2, '0000:02:00.0')] }] }))
+      .toThrow(/\$\.phbs\[1\]\.name: PHB name "phb0" is already used/);
+  });
+
+  it('reports duplicates across PHBs together with the other errors', () => {
+    try {
+      parseTopology({ phbs: [{ pes: [pe(1, '0000:01:00.0')] }, { max_levels: 0, pes: [pe(1, '0000:01:00.0')] }] });
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as TopologyConfigError).issues.map((i) => i.path)).toEqual(['$.phbs[1].max_levels', '$.phbs[1].pes[0].group', '$.phbs[1].pes[0].devices']);
+    }
+    try {
+      parseTopology({ phbs: [{ name: 'p', pes: [pe(1, '0000:01:00.0')] }, { name: 'p', pes: [pe(1, '0000:01:00.0')] }] });
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as TopologyConfigError).issues.map((i) => i.path)).toEqual(['$.phbs[1].name', '$.phbs[1].pes[0].group', '$.phbs[1].pes[0].devices']);
+    }
+  });
+});
+
+describe('ConfigErrors', () => {
+  it('collects ConfigIssues and classic "topology config: PATH: why" errors, and rethrows anything else', () => {
+    const errs = new ConfigErrors();
+    expect(errs.collect(() => 5)).toBe(5);
+    expect(errs.collect(() => { throw new ConfigIssue('$.a', 'bad a'); })).toBeUndefined();
+    expect(errs.collect(() => { throw new VphbError('EINVAL', 'topology config: $.b[0]: bad b'); })).toBeUndefined();
+    expect(() => errs.collect(() => { throw new TypeError('bug'); })).toThrow(TypeError);
+    expect(errs.issues).toEqual([{ path: '$.a', why: 'bad a' }, { path: '$.b[0]', why: 'bad b' }]);
+    expect(() => errs.throwIfAny()).toThrow(TopologyConfigError);
+    expect(() => new ConfigErrors().throwIfAny()).not.toThrow();
   });
 });

@@ -79,6 +79,7 @@ export class FakeWindow {
 /** A group: its container's windows (shared by groups of one container) and a file refcount. */
 export class FakeGroup implements LinkableGroup {
   readonly identity = {};
+  readonly isGroup = true;
   refs = 1;
   container: { windows: FakeWindow[] } | undefined;
   constructor(container?: { windows: FakeWindow[] }) {

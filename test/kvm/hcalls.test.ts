@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { H_PARAMETER, H_SUCCESS, H_TOO_HARD, KVM_CAP_PPC_ENABLE_HCALL } from '../../src/kvm/constants.js';
 import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
+import { quirksOf, type ProfileName } from '../../src/vfio/profile.js';
 import { FakeMm, bytesOf } from './fakes.js';
 
 const LIOBN = 0x8000_0001n;
 const RAM = 0x1000_0000n; // 256 MiB at gpa 0
 const UA = 0x7fff_0000_0000n;
 
-function setup(pageShift = 12, offset = 0n, size = 0x10000n) {
+function setup(pageShift = 12, offset = 0n, size = 0x10000n, profile: ProfileName = 'linux') {
   const mm = new FakeMm();
-  const vm = new Vm(1, 16, mm);
+  const vm = new Vm(1, 16, mm, quirksOf(profile));
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: RAM, userspaceAddr: UA });
   const table = vm.createSpaprTce64({ liobn: LIOBN, pageShift, flags: 0, offset, size });
   vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x13cn, 1n]);
@@ -73,9 +74,39 @@ describe('H_PUT_TCE_INDIRECT', () => {
     expect(hPutTceIndirect(vm, LIOBN, 1n, 1n, many).ret).toBe(H_PARAMETER);
     expect(hPutTceIndirect(vm, LIOBN, 1n, 0x1008n, [0n]).ret).toBe(H_PARAMETER); // list alignment
     expect(hPutTceIndirect(vm, LIOBN, 1n, RAM, [0n]).ret).toBe(H_PARAMETER); // ioba before list in RAM
-    // the range check covers every page, not only the first
-    expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0n, 0n]).ret).toBe(H_PARAMETER);
+    expect(hPutTceIndirect(vm, LIOBN, 0x10000n << 12n, 0x1000n, [0n]).ret).toBe(H_PARAMETER); // first page outside
     expect(hPutTceIndirect(vm, LIOBN, 0n, RAM, [0n]).ret).toBe(H_TOO_HARD);
+    expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0n]).ret).toBe(H_SUCCESS);
+  });
+
+  it('K11 linux: pass 2 translates every entry: a poison TCE outside every memory slot is H_PARAMETER there', () => {
+    const { vm, table } = setup();
+    expect(hPutTceIndirect(vm, LIOBN, 0n, 0x1000n, [0x1003n, RAM + 0x5000n, 0x2003n])).toEqual({ ret: H_PARAMETER, written: 1 });
+    expect([0, 1, 2].map((i) => table.get(i))).toEqual([0x1003n, 0n, 0n]);
+    // pass 1 still covers the entries after it: nothing written
+    expect(hPutTceIndirect(vm, LIOBN, 0x3000n, 0x1000n, [0x1003n, RAM, RAM | 3n])).toEqual({ ret: H_TOO_HARD, written: 0 });
+    expect(table.get(3)).toBe(0n);
+    // a poison value inside RAM is stored as given
+    expect(hPutTceIndirect(vm, LIOBN, 0x4000n, 0x1000n, [0x7000n]).ret).toBe(H_SUCCESS);
+    expect(table.get(4)).toBe(0x7000n);
+  });
+
+  it('K11 strict: clears and poison TCEs are stored as given', () => {
+    const { vm, table } = setup(12, 0n, 0x10000n, 'strict');
+    expect(hPutTceIndirect(vm, LIOBN, 0n, 0x1000n, [0x1003n, RAM + 0x5000n, 0x2003n])).toEqual({ ret: H_SUCCESS, written: 3 });
+    expect([0, 1, 2].map((i) => table.get(i))).toEqual([0x1003n, RAM + 0x5000n, 0x2003n]);
+  });
+
+  it('linux checks the first page of the range only (K12): the part inside the window is written', () => {
+    const { vm, table } = setup();
+    expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0x5003n, 0x6003n])).toEqual({ ret: H_SUCCESS, written: 1 });
+    expect(table.get(0xffff)).toBe(0x5003n);
+  });
+
+  it('strict: the range check covers every page, not only the first', () => {
+    const { vm, table } = setup(12, 0n, 0x10000n, 'strict');
+    expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0x5003n, 0x6003n]).ret).toBe(H_PARAMETER);
+    expect(table.get(0xffff)).toBe(0n);
     expect(hPutTceIndirect(vm, LIOBN, 0xffffn << 12n, 0x1000n, [0n]).ret).toBe(H_SUCCESS);
   });
 
@@ -97,7 +128,7 @@ describe('H_STUFF_TCE', () => {
     vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x138n, 1n]);
     expect(hStuffTce(vm, 0x42n, 1n, 3n, 1n)).toBe(H_TOO_HARD);
     expect(hStuffTce(vm, LIOBN, 1n, 3n, 1n)).toBe(H_PARAMETER);
-    expect(hStuffTce(vm, LIOBN, 0n, 0n, 0x10001n)).toBe(H_PARAMETER);
+    expect(hStuffTce(vm, LIOBN, 0x10000n << 12n, 0n, 1n)).toBe(H_PARAMETER); // first page outside
     expect(hStuffTce(vm, LIOBN, 0n, 0x1001n, 2n)).toBe(H_PARAMETER);
     expect(hStuffTce(vm, LIOBN, 0n, 0x1002n, 2n)).toBe(H_PARAMETER);
     hPutTce(vm, LIOBN, 0x3000n, 0x1003n);
@@ -105,6 +136,18 @@ describe('H_STUFF_TCE', () => {
     expect([0, 1, 2, 3, 4].map((i) => table.get(i))).toEqual([0n, 0xbad0000n, 0xbad0000n, 0xbad0000n, 0n]);
     expect(hStuffTce(vm, LIOBN, 0n, 0n, 0x10000n)).toBe(H_SUCCESS);
     expect(table.get(3)).toBe(0n);
+  });
+
+  it('npages running past the window end: linux (K12) stuffs the part inside; strict H_PARAMETER', () => {
+    const l = setup();
+    expect(hStuffTce(l.vm, LIOBN, 0xfffen << 12n, 0xbad0000n, 5n)).toBe(H_SUCCESS);
+    expect([0xfffe, 0xffff].map((i) => l.table.get(i))).toEqual([0xbad0000n, 0xbad0000n]);
+    expect(hStuffTce(l.vm, LIOBN, 0n, 0n, 0x10001n)).toBe(H_SUCCESS);
+    expect(l.table.get(0xffff)).toBe(0n);
+    const s = setup(12, 0n, 0x10000n, 'strict');
+    expect(hStuffTce(s.vm, LIOBN, 0xfffen << 12n, 0xbad0000n, 5n)).toBe(H_PARAMETER);
+    expect(s.table.get(0xfffe)).toBe(0n);
+    expect(hStuffTce(s.vm, LIOBN, 0n, 0n, 0x10001n)).toBe(H_PARAMETER);
   });
 
   it('clearing untouched pages allocates nothing', () => {

@@ -56,7 +56,7 @@ describe('VM', () => {
     expect(code(() => new Vm(7, 16, new FakeMm()))).toBe('EINVAL');
   });
 
-  it('KVM_ENABLE_CAP(PPC_ENABLE_HCALL) switches INDIRECT and STUFF only', () => {
+  it('KVM_ENABLE_CAP(PPC_ENABLE_HCALL) switches every hcall HV KVM implements (K10), H_PUT_TCE included', () => {
     const vm = new Vm(0, 16, new FakeMm());
     expect(vm.hcallEnabled(H_PUT_TCE)).toBe(true);
     expect(vm.hcallEnabled(H_PUT_TCE_INDIRECT)).toBe(false);
@@ -64,9 +64,18 @@ describe('VM', () => {
     expect(vm.hcallEnabled(H_PUT_TCE_INDIRECT)).toBe(true);
     vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x13cn, 0n]);
     expect(vm.hcallEnabled(H_PUT_TCE_INDIRECT)).toBe(false);
-    expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 1, [0x138n, 1n]))).toBe('EINVAL');
-    expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x20n, 1n]))).toBe('EINVAL');
+    // What QEMU enables: H_LOGICAL_CI_LOAD/STORE, H_SET_MODE, H_CLEAR_REF, H_CLEAR_MOD, H_PAGE_INIT.
+    for (const h of [0x3cn, 0x40n, 0x31cn, 0x14n, 0x10n, 0x2cn]) {
+      vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [h, 1n]);
+      expect(vm.hcallEnabled(Number(h))).toBe(true);
+    }
+    vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x20n, 0n]); // H_PUT_TCE off: the guest exits to userspace
+    expect(vm.hcallEnabled(H_PUT_TCE)).toBe(false);
+    expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 1, [0x138n, 1n]))).toBe('EINVAL'); // flags
     expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x138n, 2n]))).toBe('EINVAL');
+    expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x13dn, 1n]))).toBe('EINVAL'); // not a multiple of 4
+    expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x460n, 1n]))).toBe('EINVAL'); // above MAX_HCALL_OPCODE
+    expect(code(() => vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x24n, 1n]))).toBe('EINVAL'); // H_SET_SPRG0: not implemented
     expect(code(() => vm.enableCap(1, 0, [0x138n, 1n]))).toBe('EINVAL');
     vm.enableCap(KVM_CAP_PPC_ENABLE_HCALL, 0, [0x138n, 1n]);
     expect(vm.hcallEnabled(H_STUFF_TCE)).toBe(true);

@@ -3,7 +3,7 @@
  * propagation to the PHB (IOMMU_TRANSLATE), and every teardown order back to the accounting
  * baseline.
  */
-import { errno } from '../helpers/errors.js';
+import { errno, failure } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
@@ -33,9 +33,16 @@ function batch(vmFd: number, liobn: bigint, ioba: bigint, tces: bigint[], o: { f
 }
 
 let system: System;
+let strictSystem: System;
 const contexts: OpContext[] = [];
-function connect(): OpContext {
+function connect(profile: 'linux' | 'strict' = 'linux'): OpContext {
   system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
+  strictSystem ??= createSystem({ topology: DEFAULT_TOPOLOGY, profile: 'strict' });
+  if (profile === 'strict') {
+    const sctx = createOpContext(strictSystem, contexts.length + 1, { memlockLimit: 1n << 32n });
+    contexts.push(sctx);
+    return sctx;
+  }
   const ctx = createOpContext(system, contexts.length + 1, { memlockLimit: 1n << 32n });
   contexts.push(ctx);
   return ctx;
@@ -45,8 +52,8 @@ afterEach(() => {
 });
 
 /** Container (v2) with group 1, 64 MiB preregistered at UA, one 64K-page window at bus 0; a VM linked to it. */
-function setup(o: { sttShift?: number } = {}) {
-  const ctx = connect();
+function setup(o: { sttShift?: number; profile?: 'linux' | 'strict' } = {}) {
+  const ctx = connect(o.profile);
   const baseline = ctx.mm.lockedPages;
   const container = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
   const group = call(ctx, 'VFIO_GROUP_OPEN', { group: 1 }).fd;
@@ -64,15 +71,18 @@ function setup(o: { sttShift?: number } = {}) {
   call(ctx, 'KVM_SET_DEVICE_ATTR', { fd: device, group: 1, attr: 3n, groupfd: group, tablefd: table });
   const ioba = (i: number) => bus + (BigInt(i) << BigInt(sttShift));
   const translate = (i: number) => call(ctx, 'IOMMU_TRANSLATE', { fd: group, iova: ioba(i), access: 'read' }).addr;
-  const region = () => system.vfio.group(1).container?.backend?.preregistered[0]?.region;
+  const region = () => ctx.system.vfio.group(1).container?.backend?.preregistered[0]?.region;
   return { ctx, baseline, container, group, vm, table, device, bus, ioba, translate, region };
 }
+
+const ctx = (s: { ctx: OpContext }) => s.ctx.system;
 
 describe('KVM ops in process', () => {
   it('a region unregistered after its last mapping is gone is no longer usable by linked puts', () => {
     // Regression: the link once cached the region it found across calls and kept using it after
-    // UNREGISTER_MEMORY freed it, instead of answering H_TOO_HARD.
-    const s = setup();
+    // UNREGISTER_MEMORY freed it, instead of answering H_TOO_HARD. (strict: under linux an
+    // UNREGISTER while mapped leaves the region pinned and still usable, see the next test.)
+    const s = setup({ profile: 'strict' });
     const put = (tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce }).ret;
     expect(put(0x20000n | 3n)).toBe(0);
     expect(s.translate(5)).toBe(UA + 0x20000n);
@@ -83,6 +93,20 @@ describe('KVM ops in process', () => {
     const r = HANDLERS.TCE_PUT_BATCH!(s.ctx, batch(s.vm, LIOBN, s.ioba(6), [0x30003n]));
     expect(r).toEqual({ ret: H_TOO_HARD, written: 0 });
     expect(errno(() => s.translate(5))).toBe('EFAULT');
+  });
+
+  it('linux: UNREGISTER while KVM TCEs map the region returns 0 (K9); the pinned region stays usable by linked puts', () => {
+    const s = setup();
+    const put = (tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce }).ret;
+    expect(put(0x20000n | 3n)).toBe(0);
+    const region = s.region()!;
+    expect(call(s.ctx, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: s.container, vaddr: UA, size: 64n * MiB })).toEqual({});
+    expect(s.region()).toBeUndefined();
+    expect([region.users, region.mapped]).toEqual([1, 1]);
+    expect(put(0x30000n | 3n)).toBe(0); // mm_iommu_lookup still finds it
+    expect(s.translate(5)).toBe(UA + 0x30000n);
+    expect(put(0n)).toBe(0);
+    expect(region.mapped).toBe(0);
   });
 
   it('KVM handles close in the kernel order', () => {
@@ -123,6 +147,56 @@ describe('KVM ops in process', () => {
     const t2 = call(s.ctx, 'KVM_CREATE_SPAPR_TCE_64', { fd: s.vm, liobn: 2n, page_shift: 12, offset: s.bus >> 12n, size: 16n }).fd;
     expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: s.group, tablefd: t2 }))).toBe('EINVAL');
     expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table })).toEqual({});
+  });
+
+  it('K13: FILE_ADD takes a VFIO device fd too (EEXIST twice, DEL drops it); SET_SPAPR_TCE on it is EIO', () => {
+    const s = setup();
+    const dev = s.device;
+    const vdev = call(s.ctx, 'VFIO_GROUP_GET_DEVICE_FD', { fd: s.group, name: '0000:01:00.0' }).fd;
+    expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 1n, groupfd: vdev })).toEqual({});
+    expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 1n, groupfd: vdev }))).toBe('EEXIST');
+    // EIO comes before the table fd is looked at
+    expect(failure(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: vdev, tablefd: 99 })).message).toMatch(/no IOMMU group/);
+    expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 3n, groupfd: vdev, tablefd: s.table }))).toBe('EIO');
+    const file = ctx(s).vfio.group(1).file!;
+    const refs = file.refs;
+    expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 2n, groupfd: vdev })).toEqual({});
+    expect(file.refs).toBe(refs - 1); // the device file's reference on its group went
+    expect(errno(() => call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: dev, group: 1, attr: 2n, groupfd: vdev }))).toBe('ENOENT');
+  });
+
+  it('K14 linux: SET_SPAPR_TCE twice, DEL once: the link keeps writing the hardware table', () => {
+    const s = setup();
+    const put = (i: number, tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(i), tce }).ret;
+    expect(call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table })).toEqual({});
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 2n, groupfd: s.group });
+    expect(put(5, 0x20000n | 3n)).toBe(0);
+    expect(s.translate(5)).toBe(UA + 0x20000n);
+    expect(s.region()!.mapped).toBe(1);
+  });
+
+  it('K14 strict: DEL drops the link however often it was set; puts reach the guest view only', () => {
+    const s = setup({ profile: 'strict' });
+    const put = (i: number, tce: bigint) => call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(i), tce }).ret;
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table });
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 2n, groupfd: s.group });
+    expect(put(5, 0x20000n | 3n)).toBe(0);
+    expect(errno(() => s.translate(5))).toBe('EFAULT');
+    expect(call(s.ctx, 'H_GET_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5) }).tce).toBe(0x20003n);
+  });
+
+  it('K14 linux: one SET, one DEL: the link is gone', () => {
+    const s = setup();
+    call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 2n, groupfd: s.group });
+    expect(call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce: 0x20003n }).ret).toBe(0);
+    expect(errno(() => s.translate(5))).toBe('EFAULT');
+  });
+
+  it('K10: H_PUT_TCE switched off is H_TOO_HARD (userspace handles it)', () => {
+    const s = setup();
+    expect(call(s.ctx, 'KVM_ENABLE_CAP', { fd: s.vm, cap: 104, args: [0x20n, 0n] })).toEqual({});
+    expect(call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(5), tce: 0x20003n }).ret).toBe(H_TOO_HARD);
+    expect(call(s.ctx, 'KVM_ENABLE_CAP', { fd: s.vm, cap: 104, args: [0x3cn, 1n] })).toEqual({}); // H_LOGICAL_CI_LOAD, as QEMU does
   });
 
   it('hcalls reach the PHB: IOMMU_TRANSLATE shows the hardware state', () => {

@@ -4,8 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { HANDLERS } from '../../src/ops/index.js';
 import { OPS } from '../../src/wire/ops.generated.js';
 import { ERRNO } from '../../src/wire/errno.js';
+import { H_HARDWARE, H_PARAMETER, H_SUCCESS, H_TOO_HARD } from '../../src/kvm/constants.js';
 
 const registry = JSON.parse(readFileSync(new URL('../../protocol/ops.json', import.meta.url), 'utf8')) as {
+  errnos: Record<string, number>;
+  papr: Record<string, number>;
   ops: { name: string; code: number; errors: string[] }[];
 };
 
@@ -18,6 +21,20 @@ describe('protocol/ops.json', () => {
     expect(new Set(registry.ops.map((o) => o.name)).size).toBe(registry.ops.length);
     expect(new Set(registry.ops.map((o) => o.code)).size).toBe(registry.ops.length);
     for (const op of registry.ops) for (const e of op.errors) expect(Object.keys(ERRNO)).toContain(e);
+  });
+
+  it('has the number of every errno the server sends, equal to the code table', () => {
+    expect(registry.errnos).toEqual(ERRNO);
+    for (const op of registry.ops) for (const e of op.errors) expect(registry.errnos).toHaveProperty(e);
+  });
+
+  it('has the number of every PAPR return code the server returns', () => {
+    expect(registry.papr).toMatchObject({ H_SUCCESS, H_HARDWARE, H_PARAMETER, H_TOO_HARD });
+    expect(new Set(Object.values(registry.papr)).size).toBe(Object.keys(registry.papr).length);
+  });
+
+  it('lists EFAULT for REGISTER_MEMORY (a user address beyond 2^52)', () => {
+    expect(registry.ops.find((o) => o.name === 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY')!.errors).toContain('EFAULT');
   });
 
   it('every op except VERSION (served by the session) has exactly one handler', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../src/ops/validate.js';
 import { OPS, type OpSpec } from '../../src/wire/ops.generated.js';
 import { VphbError } from '../../src/wire/errno.js';
+import { decodePayload } from '../../src/wire/msgpack.js';
 
 const spec = (name: string): OpSpec => OPS.find((o) => o.name === name)!;
 
@@ -35,6 +36,18 @@ describe('decodeRequest', () => {
   it('names a field of the wrong type', () => {
     expect(einval(() => decodeRequest(map, { fd: 1, vaddr: '0x1000', iova: 0, size: 0 }))).toBe("field 'vaddr': expected u64, got string");
     expect(einval(() => decodeRequest(map, { fd: 1, vaddr: 1.5, iova: 0, size: 0 }))).toBe("field 'vaddr': expected u64, got float");
+  });
+
+  it('rejects an integral float for an integer field (group: 1.0 must not open group 1)', () => {
+    // {group: 1.0} as float64 and as float32, from an encoder that keeps floats floats.
+    const open = spec('VFIO_GROUP_OPEN');
+    for (const h of ['81a567726f7570cb3ff0000000000000', '81a567726f7570ca3f800000']) {
+      expect(einval(() => decodeRequest(open, decodePayload(Buffer.from(h, 'hex'))))).toBe("field 'group': expected u32, got float 1");
+    }
+    // The same value as an integer is fine.
+    expect(decodeRequest(open, decodePayload(Buffer.from('81a567726f757001', 'hex')))).toEqual({ group: 1 });
+    const u64Float = Buffer.from('85a2666401a5666c61677300a5766164647200a4696f7661cb40b0000000000000a473697a6500', 'hex');
+    expect(einval(() => decodeRequest(map, decodePayload(u64Float)))).toBe("field 'iova': expected u64, got float 4096");
   });
 
   it('rejects out-of-range integers', () => {

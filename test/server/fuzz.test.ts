@@ -4,7 +4,7 @@
  * server keeps serving. Deterministic (seeded) and bounded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERRNO } from '../../src/wire/errno.js';
+import { ERRNO, errnoName } from '../../src/wire/errno.js';
 import { OPS, type FieldSpec } from '../../src/wire/ops.generated.js';
 import { RawConnection, frame, versionFrame } from '../helpers/raw.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -143,6 +143,16 @@ describe('fuzz', () => {
     const replies = await c.waitFrames(3000, 30_000);
     const internal = replies.filter((f) => f.header.error === ERRNO.EIO).map((f) => `${sent[f.header.msgId - 1]}: ${JSON.stringify(f.payload)}`);
     expect(internal).toEqual([]);
+    // Every errno an op returns is in its ops.json list or one every op may return (PROTOCOL.md §4).
+    const common = new Set(['EINVAL', 'EBADF', 'ENOTTY', 'EMSGSIZE']);
+    const unlisted = new Set<string>();
+    for (const f of replies) {
+      if (f.header.error === 0) continue;
+      const op = OPS.find((o) => o.code === f.header.command)!;
+      const name = errnoName(f.header.error);
+      if (!common.has(name) && !op.errors.includes(name)) unlisted.add(`${op.name}: ${name}`);
+    }
+    expect([...unlisted].sort()).toEqual([]);
     const errnos = new Set(replies.map((f) => f.header.error));
     expect(errnos.size).toBeGreaterThan(3); // the fuzz does reach many different checks
     c.destroy();

@@ -5,6 +5,7 @@ import { FLAG_ERROR, HEADER_SIZE, TYPE_REPLY, encodeFrame } from '../../src/wire
 import { OP_CODES } from '../../src/wire/ops.generated.js';
 import { RawConnection, frame, noReply, versionFrame } from '../helpers/raw.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { VPHB_VERSION } from '../../src/server/version.js';
 
 let ts: TestServer;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ describe.each(['unix', 'tcp'] as const)('raw %s stream', (kind) => {
     c.write(versionFrame(7, token));
     const [r] = await c.waitFrames(1);
     expect(r!.header).toMatchObject({ msgId: 7, command: OP_CODES.VERSION, flags: TYPE_REPLY, error: 0 });
-    expect(r!.payload).toMatchObject({ major: 1, minor: 0, server: 'vphb', capabilities: { max_frame_size: 4096, host_page_size: 65536 } });
+    expect(r!.payload).toMatchObject({ major: 1, minor: 0, server: `vphb ${VPHB_VERSION}`, capabilities: { max_frame_size: 4096, host_page_size: 65536 } });
     const ops = (r!.payload as { capabilities: { ops: { name: string }[] } }).capabilities.ops.map((o) => o.name);
     expect(ops).toContain('PING');
     c.destroy();

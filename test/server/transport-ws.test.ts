@@ -21,8 +21,8 @@ interface Ws {
   next(n: number): Promise<void>;
 }
 
-async function open(): Promise<Ws> {
-  const ws = new WebSocket(`ws://${ts.ws!.host}:${ts.ws!.port}`, { perMessageDeflate: false });
+async function open(path = '', protocols?: string[]): Promise<Ws> {
+  const ws = new WebSocket(`ws://${ts.ws!.host}:${ts.ws!.port}${path}`, protocols, { perMessageDeflate: false });
   const replies: Ws['replies'] = [];
   let wake = (): void => undefined;
   ws.on('message', (data: Buffer) => {
@@ -75,18 +75,45 @@ describe('WebSocket transport', () => {
     await c.closed;
   });
 
-  it('a message whose length differs from its frame size closes the connection', async () => {
+  it('two frames in one message close the connection with 1002 (protocol error), neither executed', async () => {
     const c = await open();
     c.ws.send(versionFrame(1, ts.token));
     await c.next(1);
     c.ws.send(Buffer.concat([frame('PING', {}, 2), frame('PING', {}, 3)]));
-    await c.closed;
+    expect(await c.closed).toBe(1002);
     expect(c.replies).toHaveLength(1);
   });
 
-  it('a text message closes the connection', async () => {
+  it('a message shorter than a header closes with 1002', async () => {
+    const c = await open();
+    c.ws.send(Buffer.alloc(8));
+    expect(await c.closed).toBe(1002);
+  });
+
+  it('a text message closes the connection with 1003 (unsupported data)', async () => {
     const c = await open();
     c.ws.send('hello');
-    await c.closed;
+    expect(await c.closed).toBe(1003);
+  });
+
+  it('serves path / only: another path is refused with 404 before the upgrade', async () => {
+    await expect(open('/other')).rejects.toThrow(/Unexpected server response: 404/);
+    const c = await open('/?client=x'); // a query string is fine
+    c.ws.send(versionFrame(1, ts.token));
+    await c.next(1);
+    c.ws.close();
+  });
+
+  it('selects the subprotocol vphb when offered, and refuses offers without it (400)', async () => {
+    const c = await open('/', ['other', 'vphb']);
+    expect(c.ws.protocol).toBe('vphb');
+    c.ws.send(versionFrame(1, ts.token));
+    await c.next(1);
+    expect(c.replies[0]!.header.error).toBe(0);
+    c.ws.close();
+    await expect(open('/', ['mqtt'])).rejects.toThrow(/Unexpected server response: 400/);
+    const none = await open();
+    expect(none.ws.protocol).toBe('');
+    none.ws.close();
   });
 });

@@ -4,10 +4,14 @@ import { SpaprTceBackend } from '../../src/vfio/spapr-tce.js';
 import { GiB, MiB, V1, V2, errno, failure, mixedTopology, world } from './world.js';
 
 describe('container EMPTY', () => {
-  it('CHECK_EXTENSION asks every backend: SPAPR_TCE 2 and SPAPR_TCE_v2 7 are supported', () => {
-    const { vfio } = world();
+  it('CHECK_EXTENSION asks every backend: SPAPR_TCE 2, SPAPR_TCE_v2 7 and VFIO_EEH 5 (K15) are supported', () => {
+    const { vfio, setup } = world();
     const c = vfio.openContainer();
-    expect([1, 2, 3, 4, 5, 7, 8, 9].map((e) => c.checkExtension(e))).toEqual([0, 1, 0, 0, 0, 1, 0, 0]);
+    expect([1, 2, 3, 4, 5, 7, 8, 9].map((e) => c.checkExtension(e))).toEqual([0, 1, 0, 0, 1, 1, 0, 0]);
+    for (const type of [V1, V2]) {
+      const { container } = setup([type === V1 ? 1 : 2], type);
+      expect([1, 2, 3, 4, 5, 7, 8, 9].map((e) => container.checkExtension(e))).toEqual([0, 1, 0, 0, 1, 1, 0, 0]);
+    }
     expect(c.apiVersion()).toBe(0);
     expect(c.state).toBe('EMPTY');
   });
@@ -37,6 +41,16 @@ describe('SET_IOMMU', () => {
     expect(errno(() => container.setIommu(1))).toBe('ENODEV');
     expect(errno(() => container.setIommu(3))).toBe('ENODEV');
     expect(container.state).toBe('EMPTY');
+  });
+
+  it('VFIO_EEH (5) is claimed as an extension but is no IOMMU type → EINVAL (K15), nothing attached', () => {
+    const { setup } = world();
+    const { container, files } = setup([1]);
+    expect(failure(() => container.setIommu(5)).message).toMatch(/not sPAPR TCE/);
+    expect(errno(() => container.setIommu(5))).toBe('EINVAL');
+    expect(container.state).toBe('EMPTY');
+    container.setIommu(V2);
+    expect(files[0]!.group.container).toBe(container);
   });
 
   it('attaches every group; any failure unwinds all and returns that error', () => {
@@ -258,6 +272,29 @@ describe('release', () => {
     // EMPTY again: a new SET_IOMMU may pick another type.
     files[0]!.group.setContainer(container);
     container.setIommu(V1);
+  });
+
+  it('K6: a group leaving clears every TCE of every container table: the other groups lose their mappings, UNREGISTER then succeeds', () => {
+    for (const profile of ['linux', 'strict'] as const) {
+      const w = world({ profile });
+      const { files, backend } = w.setup([1, 2], V2);
+      backend.registerMemory(w.mm, { flags: 0, vaddr: 0x1000_0000n, size: 16n * MiB });
+      backend.map(w.mm, { flags: 3, vaddr: 0x1000_0000n, iova: 0n, size: 16n * MiB });
+      backend.createWindow(w.mm, { flags: 0, page_shift: 16, window_size: 4n * GiB, levels: 2 });
+      backend.map(w.mm, { flags: 3, vaddr: 0x1000_0000n, iova: 1n << 59n, size: MiB });
+      const pe2 = w.host.peOfGroup(2)!;
+      expect(pe2.translate(0x2008n, 'read').addr).toBe(0x1000_2008n);
+      expect(w.mm.prereg.regions[0]!.mapped).toBe(4096 + 16);
+      files[0]!.group.unsetContainer();
+      expect(backend.windows.length).toBe(2); // the tables persist, programmed into group 2
+      expect(pe2.windows.filter(Boolean).length).toBe(2);
+      expect(failure(() => pe2.translate(0x2008n, 'read')).message).toMatch(/invalid TCE/);
+      expect(failure(() => pe2.translate((1n << 59n) + 8n, 'read')).message).toMatch(/invalid TCE/);
+      expect(w.mm.prereg.regions[0]!.mapped).toBe(0);
+      backend.unregisterMemory(w.mm, { flags: 0, vaddr: 0x1000_0000n, size: 16n * MiB });
+      expect(w.mm.prereg.regions).toEqual([]);
+      files[1]!.close();
+    }
   });
 
   it('groups keep a closed container alive; it goes away with its last group', () => {

@@ -1,6 +1,7 @@
 /** Section 4, SPAPR_TCE (v1): GET_INFO, ENABLE, DISABLE, MAP_DMA, UNMAP_DMA, each check in order. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY, type TopologySpec } from '../../src/hw/topology.js';
+import type { ProfileName } from '../../src/vfio/profile.js';
 import { SpaprTceBackend } from '../../src/vfio/spapr-tce.js';
 import { GiB, MiB, V1, V2, errno, failure, world } from './world.js';
 
@@ -11,8 +12,8 @@ function noDma32(): TopologySpec {
   return { ...DEFAULT_TOPOLOGY, phbs: [{ ...phb0, dma32: { start: 0n, size: 0n } }] };
 }
 
-function enabled(limit: bigint | null = null) {
-  const w = world({ limit });
+function enabled(limit: bigint | null = null, profile: ProfileName = 'linux') {
+  const w = world({ limit, profile });
   const s = w.setup([3], V1);
   s.backend.enable(w.mm);
   return { ...w, ...s };
@@ -70,7 +71,7 @@ describe('ENABLE', () => {
     expect(errno(() => backend.enable(w.mm))).toBe('ENOMEM');
     expect(w.mm.lockedPages).toBe(0);
     expect(backend.enabled).toBe(false);
-    expect(backend.mm).toBeUndefined();
+    expect(backend.mm).toBe(w.mm); // tce_iommu_enable binds the mm before it charges
     const w2 = world({ limit: 2n * GiB });
     const s2 = w2.setup([1], V1);
     s2.backend.enable(w2.mm);
@@ -84,11 +85,11 @@ describe('DISABLE', () => {
     backend.map(mm, { flags: 3, vaddr: 0x10000n, iova: 0n, size: KiB4 });
     backend.disable(mm);
     backend.disable(mm);
-    expect(mm.lockedPages).toBe(0);
+    expect(mm.lockedPages).toBe(128); // the default table the first MAP charged stays (K3)
     expect(host.peOfGroup(3)!.translate(0n, 'read').addr).toBe(0x10000n);
     expect(errno(() => backend.map(mm, { flags: 3, vaddr: 0x10000n, iova: 0n, size: KiB4 }))).toBe('EPERM');
     backend.enable(mm);
-    expect(mm.lockedPages).toBe(32768);
+    expect(mm.lockedPages).toBe(32768 + 128);
   });
 
   it('v2 → ENOTTY', () => {
@@ -110,11 +111,20 @@ describe('MAP_DMA (v1), checks in order', () => {
     expect(backend.defaultWindowPending).toBe(true);
   });
 
-  it('no window contains iova → ENXIO (wins over an unaligned size); the default window it materialised goes again', () => {
+  it('no window contains iova → ENXIO (wins over an unaligned size); linux keeps the default window it materialised, charged (K5)', () => {
     const { backend, mm } = enabled();
+    expect(errno(() => backend.map(mm, { flags: 3, vaddr: 0n, iova: 1n << 40n, size: 3n }))).toBe('ENXIO');
+    expect(backend.defaultWindowPending).toBe(false);
+    expect(backend.windows.map((x) => [x.slot, x.chargedPages])).toEqual([[0, 128]]);
+    expect(mm.lockedPages).toBe(32768 + 128);
+  });
+
+  it('strict: the failed MAP takes the default window back (pending again, refunded)', () => {
+    const { backend, mm } = enabled(null, 'strict');
     expect(errno(() => backend.map(mm, { flags: 3, vaddr: 0n, iova: 1n << 40n, size: 3n }))).toBe('ENXIO');
     expect(backend.defaultWindowPending).toBe(true);
     expect(backend.windows).toEqual([]);
+    expect(mm.lockedPages).toBe(32768);
   });
 
   it('size or vaddr not a multiple of the window page → EINVAL (before "neither R nor W")', () => {
@@ -128,15 +138,32 @@ describe('MAP_DMA (v1), checks in order', () => {
     expect(failure(() => backend.map(mm, { flags: 0, vaddr: 0n, iova: 0x800n, size: KiB4 })).message).toMatch(/READ or WRITE/);
   });
 
-  it('iova unaligned or the range not wholly inside the window → EINVAL (before the pin)', () => {
+  it('iova unaligned: linux returns 1 and maps nothing (K7); the range not wholly inside the window → EINVAL (before the pin)', () => {
     const { backend, mm } = enabled();
     const huge = (1n << 52n) - KiB4;
-    expect(failure(() => backend.map(mm, { flags: 3, vaddr: huge, iova: 0x800n, size: KiB4 })).message).toMatch(/not aligned/);
+    expect(backend.map(mm, { flags: 3, vaddr: 0x5000n, iova: 0x800n, size: KiB4 })).toBe(1);
+    expect(backend.map(mm, { flags: 3, vaddr: huge, iova: 0x800n, size: 2n * KiB4 })).toBe(1); // before the pin
+    expect(backend.windows[0]!.table.get(0)).toBe(0n);
     expect(failure(() => backend.map(mm, { flags: 3, vaddr: huge, iova: 2n * GiB - KiB4, size: 2n * KiB4 })).message).toMatch(/past the end/);
   });
 
-  it('memory that cannot be pinned (beyond the user address space) → EFAULT, nothing written', () => {
+  it('strict: iova unaligned → EINVAL', () => {
+    const { backend, mm } = enabled(null, 'strict');
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: (1n << 52n) - KiB4, iova: 0x800n, size: KiB4 })).message).toMatch(/not aligned/);
+  });
+
+  it('memory that cannot be pinned (beyond the user address space) → EFAULT; linux clears what the call wrote, entries it replaced included', () => {
     const { backend, mm, host } = enabled();
+    backend.map(mm, { flags: 3, vaddr: 0x5000n, iova: 0n, size: KiB4 });
+    backend.map(mm, { flags: 3, vaddr: 0x6000n, iova: 2n * KiB4, size: KiB4 });
+    expect(errno(() => backend.map(mm, { flags: 3, vaddr: (1n << 52n) - 2n * KiB4, iova: 0n, size: 3n * KiB4 }))).toBe('EFAULT');
+    const t = backend.windows[0]!.table;
+    expect([t.get(0), t.get(1), t.get(2)]).toEqual([0n, 0n, 0x6003n]); // pages 0-1 written then cleared, page 2 failed
+    expect(failure(() => host.peOfGroup(3)!.translate(8n, 'write')).message).toMatch(/invalid TCE/);
+  });
+
+  it('strict: EFAULT leaves the previous entries in place', () => {
+    const { backend, mm, host } = enabled(null, 'strict');
     backend.map(mm, { flags: 3, vaddr: 0x5000n, iova: 0n, size: KiB4 });
     expect(errno(() => backend.map(mm, { flags: 3, vaddr: (1n << 52n) - KiB4, iova: 0n, size: 2n * KiB4 }))).toBe('EFAULT');
     const t = backend.windows[0]!.table;
@@ -164,7 +191,11 @@ describe('MAP_DMA (v1), checks in order', () => {
 });
 
 describe('UNMAP_DMA (v1), checks in order', () => {
-  it('not enabled → EPERM; flags ≠ 0 → EINVAL; no window → ENXIO; size unaligned → EINVAL; iova unaligned or outside → EINVAL', () => {
+  it('not enabled → EPERM; flags ≠ 0 → EINVAL; no window → ENXIO; size unaligned → EINVAL; iova unaligned → 1 (linux, K7) or EINVAL (strict); outside → EINVAL', () => {
+    const s = world({ profile: 'strict' });
+    const b = s.setup([2], V1).backend;
+    b.enable(s.mm);
+    expect(failure(() => b.unmap(s.mm, { flags: 0, iova: 0x800n, size: KiB4 })).message).toMatch(/not aligned/);
     const w = world();
     const { backend } = w.setup([2], V1);
     expect(errno(() => backend.unmap(w.mm, { flags: 1, iova: 0n, size: KiB4 }))).toBe('EPERM');
@@ -172,7 +203,9 @@ describe('UNMAP_DMA (v1), checks in order', () => {
     expect(failure(() => backend.unmap(w.mm, { flags: 1, iova: 1n << 40n, size: 1n })).message).toMatch(/no flags/);
     expect(errno(() => backend.unmap(w.mm, { flags: 0, iova: 1n << 40n, size: 1n }))).toBe('ENXIO');
     expect(failure(() => backend.unmap(w.mm, { flags: 0, iova: 0x800n, size: 1n })).message).toMatch(/multiple/);
-    expect(failure(() => backend.unmap(w.mm, { flags: 0, iova: 0x800n, size: KiB4 })).message).toMatch(/not aligned/);
+    backend.map(w.mm, { flags: 3, vaddr: 0n, iova: 0n, size: KiB4 });
+    expect(backend.unmap(w.mm, { flags: 0, iova: 0x800n, size: KiB4 })).toBe(1);
+    expect(backend.windows[0]!.table.get(0)).toBe(3n); // nothing cleared
     expect(failure(() => backend.unmap(w.mm, { flags: 0, iova: 2n * GiB - KiB4, size: 2n * KiB4 })).message).toMatch(/past the end/);
   });
 

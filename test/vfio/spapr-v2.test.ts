@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tableSizeBytes } from '../../src/hw/tce-table.js';
+import { windowChargePages } from '../../src/vfio/dma-windows.js';
+import type { ProfileName } from '../../src/vfio/profile.js';
 import { SpaprTceBackend } from '../../src/vfio/spapr-tce.js';
 import { GiB, MiB, TiB, V1, V2, errno, failure, world } from './world.js';
 
@@ -11,8 +13,8 @@ const K64 = 0x1_0000n;
 const M2 = 2n * MiB;
 const W1 = 1n << 59n;
 
-function v2(groups = [1], limit: bigint | null = null) {
-  const w = world({ limit });
+function v2(groups = [1], limit: bigint | null = null, profile: ProfileName = 'linux') {
+  const w = world({ limit, profile });
   const s = w.setup(groups, V2);
   return { ...w, ...s };
 }
@@ -57,9 +59,29 @@ describe('REGISTER_MEMORY, checks in order', () => {
     expect(failure(() => backend.registerMemory(mm, { flags: 1, vaddr: 1n, size: 1n })).message).toMatch(/flags/);
     expect(failure(() => backend.registerMemory(mm, reg(0x1000n, K64))).message).toMatch(/host page/);
     expect(failure(() => backend.registerMemory(mm, reg(0n, 0x1000n))).message).toMatch(/host page/);
-    expect(errno(() => backend.registerMemory(mm, reg(0n, 0n)))).toBe('EINVAL');
     expect(failure(() => backend.registerMemory(mm, reg((1n << 64n) - K64, 2n * K64))).message).toMatch(/wraps/);
     expect(backend.enabled).toBe(false);
+  });
+
+  it('size 0: linux ENOMEM (K8: the empty page array cannot be allocated), strict EINVAL; no trace', () => {
+    const l = v2();
+    expect(failure(() => l.backend.registerMemory(l.mm, reg(0n, 0n))).message).toMatch(/size 0/);
+    expect(errno(() => l.backend.registerMemory(l.mm, reg(0n, 0n)))).toBe('ENOMEM');
+    expect([l.backend.enabled, l.mm.lockedPages, l.mm.prereg.regions.length]).toEqual([false, 0, 0]);
+    const s = v2([1], null, 'strict');
+    expect(errno(() => s.backend.registerMemory(s.mm, reg(0n, 0n)))).toBe('EINVAL');
+    // UNREGISTER of size 0: no such region (linux ENOENT), or EINVAL (strict)
+    l.backend.registerMemory(l.mm, reg(0n, K64));
+    s.backend.registerMemory(s.mm, reg(0n, K64));
+    expect(errno(() => l.backend.unregisterMemory(l.mm, reg(0n, 0n)))).toBe('ENOENT');
+    expect(errno(() => s.backend.unregisterMemory(s.mm, reg(0n, 0n)))).toBe('EINVAL');
+  });
+
+  it('page_shift (hugetlbfs backing) outside host page..63 → EINVAL naming the field', () => {
+    const { backend, mm } = v2();
+    expect(failure(() => backend.registerMemory(mm, { ...reg(0n, M2), page_shift: 12 })).message).toMatch(/page_shift 12/);
+    expect(errno(() => backend.registerMemory(mm, { ...reg(0n, M2), page_shift: 64 }))).toBe('EINVAL');
+    expect(mm.prereg.regions).toEqual([]);
   });
 
   it('the same range again in this container → EBUSY (before memlock)', () => {
@@ -68,11 +90,16 @@ describe('REGISTER_MEMORY, checks in order', () => {
     expect(errno(() => backend.registerMemory(mm, reg(0n, 64n * MiB)))).toBe('EBUSY');
   });
 
-  it('overlapping another registered range without matching it → EINVAL (before memlock)', () => {
-    const { backend, mm } = v2([1], 64n * MiB);
+  it('overlapping another registered range without matching it → EINVAL, after memlock and pin (K8)', () => {
+    const { backend, mm } = v2([1], 96n * MiB);
     backend.registerMemory(mm, reg(0n, 64n * MiB));
-    expect(failure(() => backend.registerMemory(mm, reg(32n * MiB, 64n * MiB))).message).toMatch(/overlaps/);
+    expect(failure(() => backend.registerMemory(mm, reg(32n * MiB, 64n * MiB))).message).toMatch(/locked memory limit/);
     expect(failure(() => backend.registerMemory(mm, reg(0n, 32n * MiB))).message).toMatch(/overlaps/);
+    expect(mm.lockedPages).toBe(1024); // the overlap's charge was undone
+    const u = v2();
+    u.backend.registerMemory(u.mm, reg(0n, 64n * MiB));
+    expect(failure(() => u.backend.registerMemory(u.mm, reg(32n * MiB, 64n * MiB))).message).toMatch(/overlaps/);
+    expect(errno(() => u.backend.registerMemory(u.mm, reg((1n << 52n) - 32n * MiB, 64n * MiB)))).toBe('EFAULT');
   });
 
   it('over the memlock limit → ENOMEM (before the pin), no trace', () => {
@@ -81,7 +108,7 @@ describe('REGISTER_MEMORY, checks in order', () => {
     expect(mm.lockedPages).toBe(0);
     expect(mm.prereg.regions).toEqual([]);
     expect(backend.enabled).toBe(false);
-    expect(backend.mm).toBeUndefined();
+    expect(backend.mm).toBe(mm); // tce_iommu_mm_set comes first, even for a failing REGISTER
   });
 
   it('memory that cannot be pinned → EFAULT, no trace', () => {
@@ -108,6 +135,14 @@ describe('UNREGISTER_MEMORY, checks in order', () => {
     expect(failure(() => backend.unregisterMemory(mm, { flags: 1, vaddr: 0n, size: K64 })).message).toMatch(/no memory context/);
   });
 
+  it('a failed REGISTER still binds the process (tce_iommu_mm_set comes first): UNREGISTER is then ENOENT, not EPERM', () => {
+    const { backend, mm, other } = v2();
+    expect(errno(() => backend.registerMemory(mm, { flags: 1, vaddr: 0n, size: K64 }))).toBe('EINVAL');
+    expect(backend.mm).toBe(mm);
+    expect(errno(() => backend.unregisterMemory(mm, reg(0n, K64)))).toBe('ENOENT');
+    expect(errno(() => backend.getInfo(other))).toBe('EPERM');
+  });
+
   it('flags / alignment → EINVAL; no exact match in this container → ENOENT', () => {
     const { backend, mm } = v2();
     backend.registerMemory(mm, reg(0n, 4n * K64));
@@ -126,8 +161,29 @@ describe('UNREGISTER_MEMORY, checks in order', () => {
     expect(errno(() => b.unregisterMemory(w.mm, reg(0n, K64)))).toBe('ENOENT');
   });
 
-  it('still mapped by TCEs → EBUSY and nothing changes (vphb decision); after UNMAP it goes', () => {
+  it('still mapped by TCEs: linux returns 0 (K9), the region leaves the container but stays pinned and accounted', () => {
     const { backend, mm } = v2();
+    backend.registerMemory(mm, reg(0n, MiB));
+    backend.map(mm, { flags: 3, vaddr: 0x1_0000n, iova: 0x2000n, size: 0x2000n });
+    const locked = mm.lockedPages;
+    backend.unregisterMemory(mm, reg(0n, MiB));
+    expect(backend.preregistered).toEqual([]);
+    expect(mm.lockedPages).toBe(locked);
+    expect(mm.prereg.regions.map((r) => [r.users, r.mapped])).toEqual([[1, 2]]);
+    // The kernel's lookup spans the mm: the TCEs still translate, and clearing them counts down.
+    backend.unmap(mm, { flags: 0, iova: 0n, size: 0x4000n });
+    expect(mm.prereg.regions.map((r) => [r.users, r.mapped])).toEqual([[1, 0]]);
+    // Gone from the container: a second UNREGISTER is ENOENT; the orphan stays until the process goes.
+    expect(errno(() => backend.unregisterMemory(mm, reg(0n, MiB)))).toBe('ENOENT');
+    expect(mm.lockedPages).toBe(locked);
+    // REGISTER of the same range takes the orphan again (mm_iommu_get), no new charge.
+    backend.registerMemory(mm, reg(0n, MiB));
+    expect(mm.lockedPages).toBe(locked);
+    expect(mm.prereg.regions[0]!.users).toBe(2);
+  });
+
+  it('strict: still mapped by TCEs → EBUSY and nothing changes; after UNMAP it goes', () => {
+    const { backend, mm } = v2([1], null, 'strict');
     backend.registerMemory(mm, reg(0n, MiB));
     backend.map(mm, { flags: 3, vaddr: 0x1_0000n, iova: 0x2000n, size: 0x2000n });
     const locked = mm.lockedPages;
@@ -139,7 +195,7 @@ describe('UNREGISTER_MEMORY, checks in order', () => {
     expect(backend.preregistered[0]!.mapped).toBe(0);
     backend.unregisterMemory(mm, reg(0n, MiB));
     expect(mm.prereg.regions).toEqual([]);
-    expect(mm.lockedPages).toBe(64); // the default window table remains
+    expect(mm.lockedPages).toBe(128); // the default window table remains (K1: 4 MiB twice)
   });
 });
 
@@ -191,19 +247,35 @@ describe('TCE_CREATE, checks in order', () => {
     expect(backend.windows).toEqual([]);
   });
 
-  it('table resolving bus bits ≥ 55 → EINVAL (before the level-size ENOMEM), charge refunded', () => {
+  it('table resolving bus bits ≥ 55 → EINVAL (before the level-size ENOMEM); linux keeps the charge (K4), strict refunds', () => {
     const { backend, mm } = v2();
     backend.removeWindow(mm, { flags: 0, start_addr: 0n });
     expect(failure(() => backend.createWindow(mm, create(12, TiB, 4))).message).toMatch(/bus bit 55/);
-    expect(mm.lockedPages).toBe(0);
+    expect(mm.lockedPages).toBe(windowChargePages(12, TiB, 4, 16));
+    expect(mm.lockedPages).toBe(65548); // 32774 pages of levels, twice
+    expect(backend.windows).toEqual([]);
+    const s = v2([1], null, 'strict');
+    s.backend.removeWindow(s.mm, { flags: 0, start_addr: 0n });
+    expect(failure(() => s.backend.createWindow(s.mm, create(12, TiB, 4))).message).toMatch(/bus bit 55/);
+    expect(s.mm.lockedPages).toBe(0);
   });
 
-  it('a level bigger than the allocator provides → ENOMEM, charge refunded', () => {
+  it('a level bigger than the allocator provides → ENOMEM; linux keeps the charge (K4), strict refunds', () => {
     const { backend, mm } = v2();
     backend.removeWindow(mm, { flags: 0, start_addr: 0n });
     expect(failure(() => backend.createWindow(mm, create(12, TiB, 1))).message).toMatch(/level blocks/);
-    expect(mm.lockedPages).toBe(0);
+    expect(mm.lockedPages).toBe(65536); // 2 GiB of TCEs (1 TiB / 4K × 8), twice, in 64K pages
     expect(backend.windows).toEqual([]);
+    // The leak counts against the limit: the same create again needs the charge again.
+    const l = v2([1], 65536n * K64 + 1n);
+    l.backend.removeWindow(l.mm, { flags: 0, start_addr: 0n });
+    expect(errno(() => l.backend.createWindow(l.mm, create(12, TiB, 1)))).toBe('ENOMEM');
+    expect(failure(() => l.backend.createWindow(l.mm, create(12, TiB, 1))).message).toMatch(/locked memory limit/);
+    const s = v2([1], null, 'strict');
+    s.backend.removeWindow(s.mm, { flags: 0, start_addr: 0n });
+    expect(failure(() => s.backend.createWindow(s.mm, create(12, TiB, 1))).message).toMatch(/level blocks/);
+    expect(s.mm.lockedPages).toBe(0);
+    expect(s.backend.windows).toEqual([]);
   });
 
   it('programming a second group fails → the first is unprogrammed, table freed, charge refunded', () => {
@@ -220,14 +292,23 @@ describe('TCE_CREATE, checks in order', () => {
     expect(host.peOfGroup(2)!.windows[0]).toBe(host.peOfGroup(1)!.windows[0]);
   });
 
-  it('a failure after materialising the default window takes it back (pending again)', () => {
+  it('a failure after materialising the default window: linux keeps it, charged (K5)', () => {
     const w2 = v2();
+    expect(errno(() => w2.backend.createWindow(w2.mm, create(24, GiB)))).toBe('EINVAL');
+    expect(w2.backend.defaultWindowPending).toBe(false);
+    expect(w2.backend.windows.map((x) => [x.slot, x.chargedPages])).toEqual([[0, 128]]);
+    expect(w2.mm.lockedPages).toBe(128);
+    expect(w2.host.peOfGroup(1)!.windows[0]).toBe(w2.backend.windows[0]!.table);
+    expect(w2.backend.mm).toBe(w2.mm);
+  });
+
+  it('strict: a failure after materialising the default window takes it back (pending again)', () => {
+    const w2 = v2([1], null, 'strict');
     expect(errno(() => w2.backend.createWindow(w2.mm, create(24, GiB)))).toBe('EINVAL');
     expect(w2.backend.defaultWindowPending).toBe(true);
     expect(w2.backend.windows).toEqual([]);
     expect(w2.mm.lockedPages).toBe(0);
     expect(w2.host.peOfGroup(1)!.windows).toEqual([undefined, undefined]);
-    expect(w2.backend.mm).toBeUndefined();
   });
 });
 
@@ -272,7 +353,7 @@ describe('TCE_REMOVE, checks in order', () => {
     backend.removeWindow(mm, { flags: 0, start_addr: W1 });
     expect(t.freed).toBe(true);
     expect(backend.preregistered[0]!.mapped).toBe(0);
-    expect(mm.lockedPages).toBe(prereg + 64);
+    expect(mm.lockedPages).toBe(prereg + 128);
   });
 });
 
@@ -284,30 +365,74 @@ describe('MAP_DMA / UNMAP_DMA (v2)', () => {
   });
 
   it('the first MAP materialises the pending default window (charged); a pending-window error is returned', () => {
-    const { backend, mm } = v2([1], 64n * MiB + 64n * 65536n - 1n);
+    const { backend, mm } = v2([1], 64n * MiB + 128n * 65536n - 1n);
     backend.registerMemory(mm, reg(0n, 64n * MiB));
     expect(errno(() => backend.map(mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n }))).toBe('ENOMEM');
     expect(backend.defaultWindowPending).toBe(true);
-    const ok = v2([1], 64n * MiB + 64n * 65536n);
+    const ok = v2([1], 64n * MiB + 128n * 65536n);
     ok.backend.registerMemory(ok.mm, reg(0n, 64n * MiB));
     ok.backend.map(ok.mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n });
-    expect(ok.backend.windows[0]!.chargedPages).toBe(64);
-    expect(ok.mm.lockedPages).toBe(1024 + 64);
+    expect(ok.backend.windows[0]!.chargedPages).toBe(128); // K1: the 2 GiB default window
+    expect(ok.mm.lockedPages).toBe(1024 + 128);
   });
 
-  it('vaddr not in memory preregistered with this container → EINVAL, nothing written', () => {
+  it('vaddr not in preregistered memory → EINVAL; linux clears what the call wrote (the replaced entry too)', () => {
     const { backend, mm } = v2();
     backend.registerMemory(mm, reg(0n, MiB));
     backend.map(mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n });
-    expect(failure(() => backend.map(mm, { flags: 3, vaddr: MiB - 4096n, iova: 0n, size: 8192n })).message).toMatch(/not in memory preregistered/);
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: MiB - 4096n, iova: 0n, size: 8192n })).message).toMatch(/not in preregistered memory/);
+    const t = backend.windows[0]!.table;
+    expect([t.get(0), t.get(1)]).toEqual([0n, 0n]);
+    expect(backend.preregistered[0]!.mapped).toBe(0);
+  });
+
+  it('strict: vaddr not in memory preregistered with this container → EINVAL, nothing written', () => {
+    const { backend, mm } = v2([1], null, 'strict');
+    backend.registerMemory(mm, reg(0n, MiB));
+    backend.map(mm, { flags: 3, vaddr: 0n, iova: 0n, size: 4096n });
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: MiB - 4096n, iova: 0n, size: 8192n })).message).toMatch(/not in preregistered memory/);
     const t = backend.windows[0]!.table;
     expect(t.get(0)).toBe(3n);
     expect(t.get(1)).toBe(0n);
     expect(backend.preregistered[0]!.mapped).toBe(1);
   });
 
-  it('a preregistered region that cannot back the IOMMU page size → EINVAL', () => {
+  it('linux: a container maps memory another container of the process registered (mm-wide lookup); strict: EINVAL', () => {
+    const w = world();
+    const a = w.setup([1], V2).backend;
+    const b = w.setup([2], V2).backend;
+    a.registerMemory(w.mm, reg(0n, MiB));
+    b.registerMemory(w.mm, reg(MiB, MiB));
+    expect(b.map(w.mm, { flags: 3, vaddr: 0x1_0000n, iova: 0n, size: 8192n })).toBe(0);
+    expect(w.mm.prereg.regions.map((r) => r.mapped)).toEqual([2, 0]);
+    // A's UNREGISTER: 0, but B's TCEs keep the region pinned (mm_iommu_put's EBUSY, dropped).
+    a.unregisterMemory(w.mm, reg(0n, MiB));
+    expect(w.mm.prereg.regions.map((r) => [r.users, r.mapped])).toEqual([[1, 2], [1, 0]]);
+    expect(w.host.peOfGroup(2)!.translate(0x1008n, 'read').addr).toBe(0x1_1008n);
+    const s = world({ profile: 'strict' });
+    const sa = s.setup([1], V2).backend;
+    const sb = s.setup([2], V2).backend;
+    sa.registerMemory(s.mm, reg(0n, MiB));
+    sb.registerMemory(s.mm, reg(MiB, MiB));
+    expect(errno(() => sb.map(s.mm, { flags: 3, vaddr: 0x1_0000n, iova: 0n, size: 8192n }))).toBe('EINVAL');
+  });
+
+  it('linux: without page_shift a region backs IOMMU pages up to the host page only (K8); page_shift 24 (hugetlbfs) lifts it to min(alignment, 16M)', () => {
     const { backend, mm } = v2();
+    backend.removeWindow(mm, { flags: 0, start_addr: 0n });
+    backend.createWindow(mm, create(21, 64n * GiB, 2));
+    backend.registerMemory(mm, reg(0x100_0000n, 4n * MiB)); // 4M-aligned, not hugetlbfs
+    expect(mm.prereg.regions[0]!.pageShift).toBe(16);
+    expect(failure(() => backend.map(mm, { flags: 3, vaddr: 0x100_0000n, iova: 0n, size: M2 })).message).toMatch(/smaller than the 2\^21/);
+    backend.registerMemory(mm, { ...reg(0x1000_0000n, 4n * MiB), page_shift: 24 });
+    expect(mm.prereg.regions[1]!.pageShift).toBe(22); // min(4M alignment, 16M pages)
+    expect(backend.map(mm, { flags: 3, vaddr: 0x1000_0000n, iova: 0n, size: 4n * MiB })).toBe(0);
+    backend.registerMemory(mm, { ...reg(0x2000_0000n, 4n * MiB), page_shift: 20 });
+    expect(errno(() => backend.map(mm, { flags: 3, vaddr: 0x2000_0000n, iova: 4n * MiB, size: M2 }))).toBe('EINVAL');
+  });
+
+  it('strict: a preregistered region that cannot back the IOMMU page size (its alignment) → EINVAL', () => {
+    const { backend, mm } = v2([1], null, 'strict');
     backend.removeWindow(mm, { flags: 0, start_addr: 0n });
     backend.createWindow(mm, create(21, 64n * GiB, 2));
     backend.registerMemory(mm, reg(0x1_0000n, 4n * MiB)); // 64K-aligned only
@@ -375,6 +500,6 @@ describe('hardware-table access for KVM', () => {
     expect(backend.preregistered[0]!.mapped).toBe(2);
     backend.clearTces(t, 0, 100);
     expect(backend.preregistered[0]!.mapped).toBe(0);
-    expect(tableSizeBytes(16, GiB, 1, 16)).toBe(BigInt(backend.windows[0]!.chargedPages) * K64);
+    expect(2n * tableSizeBytes(16, GiB, 1, 16)).toBe(BigInt(backend.windows[0]!.chargedPages) * K64);
   });
 });

@@ -5,6 +5,7 @@ import { VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU } from '../../src/vfio/co
 import type { Container } from '../../src/vfio/container.js';
 import type { GroupFile } from '../../src/vfio/group.js';
 import { Mm } from '../../src/vfio/locked-memory.js';
+import { quirksOf, type ProfileName } from '../../src/vfio/profile.js';
 import type { SpaprTceBackend } from '../../src/vfio/spapr-tce.js';
 import { Vfio } from '../../src/vfio/vfio.js';
 export { errno, failure } from '../helpers/errors.js';
@@ -26,9 +27,9 @@ export interface World {
   setup(groups: number[], type?: number): { container: Container; files: GroupFile[]; backend: SpaprTceBackend };
 }
 
-export function world(opts: { topology?: TopologySpec; limit?: bigint | null } = {}): World {
+export function world(opts: { topology?: TopologySpec; limit?: bigint | null; profile?: ProfileName } = {}): World {
   const host = new Host(opts.topology ?? DEFAULT_TOPOLOGY);
-  const vfio = new Vfio(host);
+  const vfio = new Vfio(host, quirksOf(opts.profile));
   const limit = opts.limit === undefined ? null : opts.limit;
   const mm = new Mm(limit, host.pageShift);
   const other = new Mm(limit, host.pageShift);

@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { MsgpackDecodeError, decodeSubset } from '../../src/wire/msgpack-decode.js';
+import { MsgpackDecodeError, decodeSubset, MsgpackFloat } from '../../src/wire/msgpack-decode.js';
 
 const hex = (h: string): Uint8Array => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const reference = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
@@ -12,7 +12,8 @@ describe('decodeSubset', () => {
     ['cf 0000000100000000', 2n ** 32n], ['cf ffffffffffffffff', 2n ** 64n - 1n],
     ['d0 80', -128], ['d1 8000', -32768], ['d2 80000000', -(2 ** 31)],
     ['d3 8000000000000000', -(2n ** 63n)], ['d3 0000000000000005', 5n],
-    ['ca 3fc00000', 1.5], ['cb 3ff8000000000000', 1.5],
+    ['ca 3fc00000', new MsgpackFloat(1.5)], ['cb 3ff8000000000000', new MsgpackFloat(1.5)],
+    ['cb 3ff0000000000000', new MsgpackFloat(1)],
     ['c0', null], ['c2', false], ['c3', true],
     ['a3 616263', 'abc'], ['d9 03 616263', 'abc'], ['da 0003 616263', 'abc'], ['db 00000003 616263', 'abc'],
     ['a2 c3a9', 'é'],

@@ -22,19 +22,38 @@ describe('encodePayload', () => {
     expect(enc({ a: 0xffff_ffffn })).toBe('81a161ceffffffff');
   });
 
-  it('writes u64 values at the 2^32 and 2^63 boundaries as 64-bit MessagePack integers', () => {
-    // 2^32 - 1 still fits uint32 (ce); 2^32 and up take 9 bytes.
+  it('writes non-negative integers above 2^32 - 1 as uint64 (cf), as Python and C msgpack do', () => {
+    // 2^32 - 1 still fits uint32 (ce); 2^32 and up take 9 bytes, unsigned.
     expect(enc({ a: 2n ** 32n - 1n })).toBe('81a161ceffffffff');
-    expect(enc({ a: 2n ** 32n })).toBe('81a161d30000000100000000');
-    expect(enc({ a: 2n ** 63n - 1n })).toBe('81a161d37fffffffffffffff');
-    // From 2^63 only uint64 (cf) can hold the value.
+    expect(enc({ a: 2n ** 32n })).toBe('81a161cf0000000100000000');
+    expect(enc({ a: 2n ** 53n + 1n })).toBe('81a161cf0020000000000001');
+    expect(enc({ a: 2n ** 63n - 1n })).toBe('81a161cf7fffffffffffffff');
     expect(enc({ a: 2n ** 63n })).toBe('81a161cf8000000000000000');
     expect(enc({ a: 2n ** 64n - 1n })).toBe('81a161cfffffffffffffffff');
   });
 
+  it('writes negative integers in the smallest signed encoding', () => {
+    expect(enc({ a: -1 })).toBe('81a161ff');
+    expect(enc({ a: -33 })).toBe('81a161d0df');
+    expect(enc({ a: -(2 ** 31) })).toBe('81a161d280000000');
+    expect(enc({ a: -(2n ** 31n) - 1n })).toBe('81a161d3ffffffff7fffffff');
+    expect(enc({ a: -(2n ** 63n) })).toBe('81a161d38000000000000000');
+  });
+
+  it('writes str and bin of every length class and long arrays and maps', () => {
+    expect(enc('x'.repeat(31)).slice(0, 2)).toBe('bf');
+    expect(enc('x'.repeat(32)).slice(0, 4)).toBe('d920');
+    expect(enc('x'.repeat(256)).slice(0, 6)).toBe('da0100');
+    expect(enc('é')).toBe('a2c3a9');
+    expect(enc(new Uint8Array(256)).slice(0, 6)).toBe('c50100');
+    expect(enc(new Array(16).fill(0)).slice(0, 6)).toBe('dc0010');
+    expect(enc(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))).slice(0, 6)).toBe('de0010');
+    expect(enc(new Uint8Array(70_000)).length).toBe(2 * (5 + 70_000));
+  });
+
   it('never writes a number >= 2^32 as a float', () => {
-    expect(enc({ a: 2 ** 32 })).toBe('81a161d30000000100000000');
-    expect(enc({ a: 2 ** 53 })).toBe('81a161d30020000000000000');
+    expect(enc({ a: 2 ** 32 })).toBe('81a161cf0000000100000000');
+    expect(enc({ a: 2 ** 53 })).toBe('81a161cf0020000000000000');
     expect(enc({ a: 1.5 })).toBe('81a161cb3ff8000000000000'); // a real float stays a float
   });
 

@@ -15,8 +15,9 @@ interface Vector {
   description: string;
   hex: string;
   header: { msg_id: number; command: number; size: number; flags: number; error: number };
-  op: OpName;
-  direction: 'command' | 'reply';
+  /** null for a server-initiated command whose op this registry may not define. */
+  op: OpName | null;
+  direction: 'command' | 'reply' | 'server-command';
   payload_kind: 'msgpack' | 'raw' | 'empty';
   payload?: Record<string, unknown>;
   canonical?: boolean;
@@ -45,14 +46,36 @@ function decodeAll(chunks: Uint8Array[]): { header: FrameHeader; payload: Uint8A
   return frames;
 }
 
-function fieldsOf(v: Vector): readonly FieldSpec[] {
+function fieldsOf(v: Vector): readonly FieldSpec[] | undefined {
   if (v.header.flags & FLAG_ERROR) return MESSAGE_FIELDS;
-  const spec = OPS.find((o) => o.name === v.op)!;
+  const spec = OPS.find((o) => o.name === v.op);
+  if (spec === undefined) return undefined;
   return v.direction === 'reply' ? spec.reply : spec.request;
 }
 
+/** Members of nested structs (PhbInfo ranges and window starts, DdwInfo) that are u64. */
+const NESTED_U64 = new Set(['start', 'size', 'window_starts', 'pgsizes']);
+
+/** A nested struct with its u64 members as decimal strings and bin as hex, from either side. */
+function deepCanon(x: unknown, key = ''): unknown {
+  if (Array.isArray(x)) return x.map((e) => deepCanon(e, key));
+  if (x instanceof Uint8Array) return toHex(x);
+  if (typeof x === 'object' && x !== null) return Object.fromEntries(Object.entries(x).map(([k, e]) => [k, deepCanon(e, k)]));
+  if (NESTED_U64.has(key) && (typeof x === 'string' || typeof x === 'number' || typeof x === 'bigint')) return BigInt(x).toString();
+  return x;
+}
+
+/** The JSON form of a nested struct as an encoder is handed it (u64 members → bigint). */
+function deepTyped(x: unknown, key = ''): unknown {
+  if (Array.isArray(x)) return x.map((e) => deepTyped(e, key));
+  if (typeof x === 'object' && x !== null) return Object.fromEntries(Object.entries(x).map(([k, e]) => [k, deepTyped(e, k)]));
+  if (NESTED_U64.has(key) && typeof x === 'string') return BigInt(x);
+  return x;
+}
+
 /** One comparable form for both the JSON meaning and a decoded payload: u64 → decimal, bin → hex. */
-function canon(fields: readonly FieldSpec[], obj: Record<string, unknown>): Record<string, unknown> {
+function canon(fields: readonly FieldSpec[] | undefined, obj: Record<string, unknown>): Record<string, unknown> {
+  if (fields === undefined) return deepCanon(obj) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(obj)) {
     const type = fields.find((f) => f.name === k)?.type;
@@ -60,20 +83,21 @@ function canon(fields: readonly FieldSpec[], obj: Record<string, unknown>): Reco
     if (type === 'u64') out[k] = BigInt(x as string | number | bigint).toString();
     else if (type === 'u64[]') out[k] = (x as (string | number | bigint)[]).map((e) => BigInt(e).toString());
     else if (type === 'bin') out[k] = typeof x === 'string' ? x : toHex(x as Uint8Array);
-    else out[k] = x;
+    else out[k] = deepCanon(x);
   }
   return out;
 }
 
 /** The JSON meaning as the TypeScript value an encoder is handed (u64 → bigint, bin → bytes). */
-function typed(fields: readonly FieldSpec[], obj: Record<string, unknown>): Record<string, unknown> {
+function typed(fields: readonly FieldSpec[] | undefined, obj: Record<string, unknown>): Record<string, unknown> {
+  if (fields === undefined) return obj;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(obj)) {
     const type = fields.find((f) => f.name === k)?.type;
     if (type === 'u64') out[k] = BigInt(x as string);
     else if (type === 'u64[]') out[k] = (x as string[]).map((e) => BigInt(e));
     else if (type === 'bin') out[k] = new Uint8Array(Buffer.from(x as string, 'hex'));
-    else out[k] = x;
+    else out[k] = deepTyped(x);
   }
   return out;
 }
@@ -102,6 +126,16 @@ describe('protocol vectors', () => {
     for (const errno of [71, 25, 22]) expect(has((v) => (v.header.flags & FLAG_ERROR) !== 0 && v.header.error === errno)).toBe(true);
     expect(has((v) => v.payload_kind === 'raw')).toBe(true);
     expect(has((v) => (v.header.flags & 0x10) !== 0)).toBe(true);
+    expect(has((v) => v.op === 'TOPOLOGY' && v.direction === 'reply')).toBe(true);
+    // Every error shape: header only, empty map, {message}; on MessagePack and raw ops.
+    expect(has((v) => (v.header.flags & FLAG_ERROR) !== 0 && v.payload_kind === 'empty')).toBe(true);
+    expect(has((v) => (v.header.flags & FLAG_ERROR) !== 0 && v.payload !== undefined && Object.keys(v.payload).length === 0)).toBe(true);
+    expect(has((v) => (v.header.flags & FLAG_ERROR) !== 0 && v.op === 'TCE_PUT_BATCH')).toBe(true);
+    for (const errno of [13, 90, 9]) expect(has((v) => (v.header.flags & FLAG_ERROR) !== 0 && v.header.error === errno)).toBe(true);
+    expect(has((v) => v.direction === 'server-command' && (v.header.flags & 0x1f) === 0x10)).toBe(true);
+    // u64 edges, each in some vector: 2^32, 2^53 + 1, 2^63, 2^64 - 1.
+    const u64s = vectors.flatMap((v) => Object.values(v.payload ?? {}).filter((x): x is string => typeof x === 'string' && /^(0x[0-9a-f]+|\d+)$/.test(x)).map((x) => BigInt(x)));
+    for (const edge of [2n ** 32n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n]) expect(u64s).toContain(edge);
     expect(streams.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -113,7 +147,7 @@ describe('protocol vectors', () => {
       const { header, payload } = frames[0]!;
       expect(header).toEqual({ msgId: v.header.msg_id, command: v.header.command, size: v.header.size, flags: v.header.flags, error: v.header.error });
       expect(header.size).toBe(bytes.length);
-      expect(header.command).toBe(OP_CODES[v.op]);
+      if (v.op !== null) expect(header.command).toBe(OP_CODES[v.op]);
       expect(header.flags & 0xf).toBe(v.direction === 'reply' ? 1 : 0);
       const fields = fieldsOf(v);
       if (v.payload_kind === 'empty') {
@@ -124,18 +158,18 @@ describe('protocol vectors', () => {
         const decoded = decodePayload(payload) as Record<string, unknown>;
         expect(canon(fields, decoded)).toEqual(canon(fields, v.payload!));
         // A u64 beyond 2^32 never comes back as a (possibly lossy) number.
-        for (const f of fields) if (f.type === 'u64' && typeof decoded[f.name] === 'number') expect(decoded[f.name]).toBeLessThan(2 ** 32);
+        for (const f of fields ?? []) if (f.type === 'u64' && typeof decoded[f.name] === 'number') expect(decoded[f.name]).toBeLessThan(2 ** 32);
       } else {
         expect(v.op).toBe('TCE_PUT_BATCH');
         const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
         const got: Record<string, unknown> = {};
-        for (const f of fields) {
+        for (const f of fields!) {
           const at = f.offset!;
           if (f.type === 'u32') got[f.name] = dv.getUint32(at, true);
           else if (f.type === 'u64') got[f.name] = dv.getBigUint64(at, true).toString();
           else got[f.name] = Array.from({ length: (payload.byteLength - at) / 8 }, (_, i) => dv.getBigUint64(at + 8 * i, true).toString());
         }
-        expect(got).toEqual(canon(fields, v.payload!));
+        expect(got).toEqual(canon(fields!, v.payload!));
         expect(payload.byteLength).toBe(32 + 8 * (v.payload!['count'] as number));
       }
     });
