@@ -5,6 +5,7 @@
  * validation loop alone in JS against WebAssembly SIMD (see validate-wasm.ts). Reports CPU ns
  * per entry (min of several rounds: the least disturbed by other load on the machine).
  * Usage: node dist/test/bench/micro.js [--entries n]
+ * Env (to profile one case with --cpu-prof): MICRO_ONLY=unlinked|linked|calls, MICRO_CASE=plain|assembled|streamed.
  */
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { createOpContext, createSystem, type OpContext } from '../../src/ops/context.js';
@@ -91,14 +92,16 @@ function measure(name: string, fn: () => void): number {
 
 const code = OP_CODES.TCE_PUT_BATCH;
 const results: Record<string, number> = {};
-const ONLY_LINKED = process.env.MICRO_ONLY;
+const ONLY = process.env.MICRO_ONLY;
+const CASE = process.env.MICRO_CASE;
+const want = (c: string) => CASE === undefined || CASE === c;
 for (const linked of [false, true]) {
-  if (ONLY_LINKED !== undefined && ONLY_LINKED !== (linked ? "linked" : "unlinked")) continue;
+  if (ONLY !== undefined && ONLY !== (linked ? 'linked' : 'unlinked')) continue;
   const { ctx, vm, bus } = setup(linked);
   const { payload, pieces } = payloadOf(vm, bus, ENTRIES);
   const tag = linked ? 'linked' : 'unlinked';
-  if (process.env.MICRO_CASE === undefined || process.env.MICRO_CASE === 'plain') results[`plain-${tag}`] = measure(`${tag}: plain handler, payload already contiguous`, () => dispatcher.execute(ctx, code, payload));
-  if (process.env.MICRO_CASE === undefined || process.env.MICRO_CASE === 'assembled') results[`assembled-${tag}`] = measure(`${tag}: assembly copy + plain handler (today's spanning frame)`, () => {
+  if (want('plain')) results[`plain-${tag}`] = measure(`${tag}: plain handler, payload already contiguous`, () => dispatcher.execute(ctx, code, payload));
+  if (want('assembled')) results[`assembled-${tag}`] = measure(`${tag}: assembly copy + plain handler (today's spanning frame)`, () => {
     const buf = Buffer.allocUnsafeSlow(16 + payload.length);
     let off = 16;
     for (const p of pieces) {
@@ -107,7 +110,7 @@ for (const linked of [false, true]) {
     }
     dispatcher.execute(ctx, code, buf.subarray(16));
   });
-  if (process.env.MICRO_CASE === undefined || process.env.MICRO_CASE === 'streamed') results[`streamed-${tag}`] = measure(`${tag}: streamed (validate per 64 KiB piece, store from pieces)`, () => {
+  if (want('streamed')) results[`streamed-${tag}`] = measure(`${tag}: streamed (validate per 64 KiB piece, store from pieces)`, () => {
     const s = dispatcher.stream(ctx, code, payload.length)!;
     for (const p of pieces) s.data(p);
     s.end();
@@ -131,7 +134,7 @@ function measureCall(name: string, fn: () => void): number {
 }
 
 const calls: Record<string, number> = {};
-if (process.env.MICRO_ONLY === undefined || process.env.MICRO_ONLY === 'calls') {
+if (ONLY === undefined || ONLY === 'calls') {
   const { ctx, vm } = setup(false);
   const req = { fd: vm, liobn: LIOBN, ioba: 0x10000n, tce: 0x20003n };
   const general = encodePayload(req);
