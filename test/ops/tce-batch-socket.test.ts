@@ -1,6 +1,6 @@
 /**
  * Large TCE_PUT_BATCH frames over a UNIX socket (they span socket chunks, so the server streams
- * them): contents, failures that change nothing, error frames, no_reply, and ordering with the
+ * them): contents, failures that change nothing, error frames, and ordering with the
  * commands around them. Also the TS client's pipelined hcall channel against the same server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,7 @@ describe('large TCE_PUT_BATCH over a socket', () => {
     });
   }
 
-  it('error frames, no_reply and ordering around streamed frames', async () => {
+  it('error frames and ordering around streamed frames', async () => {
     const c = await ts.connect();
     const s = await vmWithTable(c);
     const a = entries(N, 3);
