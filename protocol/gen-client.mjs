@@ -13,14 +13,14 @@ const registry = JSON.parse(readFileSync(`${root}protocol/ops.json`, 'utf8'));
 const out = `${root}clients/ts/methods.generated.ts`;
 
 const camel = (name) => name.toLowerCase().replace(/_([a-z0-9])/g, (_m, c) => c.toUpperCase());
-const TS = { fd: 'number', u16: 'number', u32: 'number', s32: 'number', u64: 'bigint', str: 'string', bin: 'Uint8Array', 'u64[]': 'bigint[]' };
+const TS = { fd: 'number', u16: 'number', u32: 'number', s32: 'number', u64: 'bigint', str: 'string', bin: 'Uint8Array', 'u64[]': 'bigint[]', 's32[]': 'number[]' };
 const doc = (o) => {
   const text = (o.doc ?? '').replace(/\*\//g, '* /');
   return [`  /** ${o.name} (${o.code}): ${text} */`];
 };
 
 const methods = [];
-for (const o of registry.ops.filter((op) => op.payload === 'msgpack')) {
+for (const o of registry.ops.filter((op) => op.payload === 'msgpack' && op.direction !== 'server')) {
   const m = camel(o.name);
   const ret = `Promise<Replies['${o.name}']>`;
   methods.push(...doc(o));

@@ -31,10 +31,28 @@ export function formatTopology(t: Replies['TOPOLOGY']): string {
  * are carried over unchanged, so that fields added to PhbInfo round-trip as long as the config
  * accepts them under the same name. u64 values become 0x strings (JSON numbers lose bits past 2^53).
  */
+type FunctionInfo = NonNullable<Replies['TOPOLOGY']['phbs'][number]['groups'][number]['functions']>[number];
+
+/**
+ * A device entry of the config format for a function TOPOLOGY reports: the address alone for the
+ * default model (nvme), else the generic model's ids, class and BARs (capabilities other than
+ * PCI Express are not in TOPOLOGY, so a generic function's PM/MSI/MSI-X do not round-trip).
+ */
+function deviceEntry(f: FunctionInfo): unknown {
+  if (f.model === 'nvme') return f.address;
+  const bars = f.bars.filter((b) => b.kind !== 'rom').map(({ index, kind, size, prefetchable }) => ({ index, kind, size, prefetchable }));
+  const rom = f.bars.find((b) => b.kind === 'rom');
+  return {
+    address: f.address, model: f.model, vendor_id: f.vendor_id, device_id: f.device_id, class_code: f.class_code,
+    pcie: f.config_size === 4096, bars, ...(rom === undefined ? {} : { rom_size: rom.size }),
+  };
+}
+
 export function topologyToConfig(t: Replies['TOPOLOGY']): unknown {
   const phbs = t.phbs.map((p) => {
     const { index: _index, groups, ...rest } = p;
-    return { ...rest, pes: groups };
+    const pes = groups.map(({ functions, devices, ...g }) => ({ ...g, devices: functions === undefined ? devices : functions.map(deviceEntry) }));
+    return { ...rest, pes };
   });
   return JSON.parse(JSON.stringify({ ...t, phbs }, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
 }

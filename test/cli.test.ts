@@ -61,6 +61,19 @@ describe('vphb CLI', () => {
     expect(parsed.phbs[0]!.window_starts).toEqual(['0x0', '0x800000000000000']);
   });
 
+  it('inspect prints the host state as tables, and JSON with --json', () => {
+    const t = vphb('inspect', '-c', socket);
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/CONNECTIONS\n\s+ID\s+TRANSPORT.*\n\s+\d+\s+unix\s+unix\s+vphb-cli\s+0/);
+    expect(t.stdout).toMatch(/\n\s+phb0\s+1\s+1\s+-\s+-\s+normal\s+0\s+0\n/);
+    expect(t.stdout).toMatch(/0000:01:00\.0\s+nvme\s+1b36:0010\s+010802\s+0x0\s+0:mem64@0x[0-9a-f]+\+16K\s+0\s+none\s+-/);
+    expect(t.stdout).toMatch(/CONTAINERS\n.*\n\s+\(none\)/);
+    const j = JSON.parse(vphb('inspect', '-c', socket, '--json').stdout) as { phbs: { pes: { devices: { model: string; bars: { size: string }[] }[] }[] }[] };
+    expect(j.phbs[0]!.pes[0]!.devices[0]!.model).toBe('nvme');
+    expect(j.phbs[0]!.pes[0]!.devices[0]!.bars[0]!.size).toBe('0x4000');
+  });
+
   it('a second server on the same socket is a clear startup error', () => {
     const r = vphb('serve', '--socket', socket);
     expect(r.status).toBe(1);

@@ -16,7 +16,7 @@ import {
 import { fixedLayout, isU64, writeU64, type FixedLayout } from '../../src/wire/fixed-layout.js';
 import { decodePayload, encodePayload } from '../../src/wire/msgpack.js';
 import {
-  OPS, PROTOCOL_VERSION, type MsgpackOpName, type OpName, type OpSpec, type Replies, type Requests,
+  OPS, PROTOCOL_VERSION, type Events, type MsgpackOpName, type OpName, type OpSpec, type Replies, type Requests,
 } from '../../src/wire/ops.generated.js';
 import { OpMethods, type CallOptions } from './methods.generated.js';
 import { normaliseReply } from './normalise.js';
@@ -51,6 +51,16 @@ interface Pending {
 }
 
 const SPECS = new Map<OpName, OpSpec>(OPS.map((o) => [o.name, o]));
+/** Frames the server sends on its own (events), by command code. */
+const EVENT_SPECS = new Map<number, OpSpec>(OPS.filter((o) => o.direction === 'server').map((o) => [o.code, o]));
+
+/** A device interrupt (VFIO_DEVICE_IRQ): the eventfd `token` armed for index/vector of device fd. */
+export type IrqEvent = Events['VFIO_DEVICE_IRQ'];
+
+/** Events a client emits: server-initiated frames. */
+export interface ClientEvents {
+  irq: IrqEvent;
+}
 const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
 const U64_LIMIT = 1n << 64n;
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
@@ -104,6 +114,7 @@ export class Client extends OpMethods {
   #markClosed!: () => void;
   /** Resolves when the connection is closed, cleanly or not; pending calls are rejected by then. */
   readonly closed: Promise<void>;
+  readonly #listeners: { [K in keyof ClientEvents]: Set<(e: ClientEvents[K]) => void> } = { irq: new Set() };
 
   private constructor(maxFrameSize: number) {
     super();
@@ -153,6 +164,32 @@ export class Client extends OpMethods {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Subscribes to server-initiated frames: `irq` for every VFIO_DEVICE_IRQ (a signalled eventfd of
+   * a device handle). Events come in the order the server sent them, interleaved with replies.
+   */
+  on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this {
+    this.#listeners[event].add(listener);
+    return this;
+  }
+
+  off<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this {
+    this.#listeners[event].delete(listener);
+    return this;
+  }
+
+  #onEvent(h: FrameHeader, payload: Uint8Array): void {
+    const s = EVENT_SPECS.get(h.command);
+    if (s === undefined || (h.flags & FLAG_NO_REPLY) === 0) return; // unknown to this client: ignored
+    let e: IrqEvent;
+    try {
+      e = normaliseReply(s.request, decodePayload(payload), s.name) as unknown as IrqEvent;
+    } catch {
+      return; // a malformed event is dropped; replies are unaffected
+    }
+    for (const l of this.#listeners.irq) l(e);
   }
 
   /** The server's VERSION reply (version, name, capabilities). */
@@ -325,11 +362,11 @@ export class Client extends OpMethods {
     if (size > 0xffff_ffff || (max !== undefined && size > max)) {
       return Promise.reject(new VphbError('EMSGSIZE', `${s.name}: frame of ${size} bytes exceeds the server's max_frame_size ${max ?? 0xffff_ffff}`));
     }
-    if (this.#pending.size >= 0x10000) {
+    if (this.#pending.size + this.#channelInflight >= 0x10000) {
       return Promise.reject(new VphbError('EAGAIN', `${s.name}: all 65536 msg_ids are in flight`));
     }
     let id = this.#nextId;
-    while (this.#pending.has(id)) id = (id + 1) & 0xffff;
+    while (this.#pending.has(id) || this.#channelOf[id] !== undefined) id = (id + 1) & 0xffff;
     this.#nextId = (id + 1) & 0xffff;
     const noReply = opts.noReply === true;
     const frame = build({ msgId: id, command: s.code, size, flags: noReply ? FLAG_NO_REPLY : 0, error: 0 });
@@ -375,7 +412,10 @@ export class Client extends OpMethods {
   }
 
   #onFrame(h: FrameHeader, payload: Uint8Array): void {
-    if ((h.flags & TYPE_MASK) !== TYPE_REPLY) return; // protocol 1.0 has no server-initiated commands
+    if ((h.flags & TYPE_MASK) !== TYPE_REPLY) {
+      this.#onEvent(h, payload);
+      return;
+    }
     const ch = this.#channelOf[h.msgId];
     if (ch !== undefined) {
       this.#channelReply(ch, h, payload);

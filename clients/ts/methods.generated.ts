@@ -31,6 +31,11 @@ export abstract class OpMethods {
     return this.call('CLOSE', { fd }, opts);
   }
 
+  /** HOST_STATE (5): The whole emulated host as data (for `vphb inspect`, tests and tools): PHBs with PEs (EEH state, faults, holder) and devices, containers with windows, KVM VMs, connections with locked memory and preregistered ranges. It shows every connection's state, not just the caller's; on TCP/WebSocket it needs the token like every op. */
+  hostState(opts?: CallOptions): Promise<Replies['HOST_STATE']> {
+    return this.call('HOST_STATE', {}, opts);
+  }
+
   /** VFIO_OPEN_CONTAINER (256): open("/dev/vfio/vfio"): a new empty container. */
   vfioOpenContainer(opts?: CallOptions): Promise<Replies['VFIO_OPEN_CONTAINER']> {
     return this.call('VFIO_OPEN_CONTAINER', {}, opts);
@@ -124,6 +129,51 @@ export abstract class OpMethods {
   /** IOMMU_TRANSLATE (274): Emulator op: what the PHB does for a DMA by a device of the group (group or device fd) to iova with access "read" or "write". A miss is EFAULT naming why, and counts as a fault of the PE. */
   iommuTranslate(req: Requests['IOMMU_TRANSLATE'], opts?: CallOptions): Promise<Replies['IOMMU_TRANSLATE']> {
     return this.call('IOMMU_TRANSLATE', req, opts);
+  }
+
+  /** VFIO_DEVICE_GET_INFO (275): vfio_device_info of a device fd: flags PCI 2 | RESET 1 (when the function has a reset method: FLR, or PM reset without NoSoftReset), num_regions 9, num_irqs 5. */
+  vfioDeviceGetInfo(fd: number, opts?: CallOptions): Promise<Replies['VFIO_DEVICE_GET_INFO']> {
+    return this.call('VFIO_DEVICE_GET_INFO', { fd }, opts);
+  }
+
+  /** VFIO_DEVICE_GET_REGION_INFO (276): vfio_region_info: index 0-5 BARs, 6 ROM, 7 config, 8 VGA; offset = index << 40; flags READ 1 | WRITE 2 (ROM READ only), never MMAP; an absent BAR or ROM has size 0 and flags 0. Index >= 9, or VGA on a non-VGA function, is EINVAL. */
+  vfioDeviceGetRegionInfo(req: Requests['VFIO_DEVICE_GET_REGION_INFO'], opts?: CallOptions): Promise<Replies['VFIO_DEVICE_GET_REGION_INFO']> {
+    return this.call('VFIO_DEVICE_GET_REGION_INFO', req, opts);
+  }
+
+  /** VFIO_DEVICE_GET_IRQ_INFO (277): vfio_irq_info: index 0 INTx (EVENTFD|MASKABLE|AUTOMASKED, count 1 with an interrupt pin), 1 MSI and 2 MSI-X (EVENTFD|NORESIZE, count from the capability), 3 ERR (PCI Express functions only, else EINVAL) and 4 REQ (EVENTFD|NORESIZE, count 1). Index >= 5 is EINVAL. */
+  vfioDeviceGetIrqInfo(req: Requests['VFIO_DEVICE_GET_IRQ_INFO'], opts?: CallOptions): Promise<Replies['VFIO_DEVICE_GET_IRQ_INFO']> {
+    return this.call('VFIO_DEVICE_GET_IRQ_INFO', req, opts);
+  }
+
+  /** VFIO_DEVICE_SET_IRQS (278): vfio_irq_set: flags = one DATA type (NONE 1, BOOL 2, EVENTFD 4) | one ACTION (MASK 8, UNMASK 16, TRIGGER 32). data carries count entries: for BOOL 0/1 (u8 values), for EVENTFD client-side eventfd tokens (any integer >= 0 names the client's eventfd; -1 disarms). Checks in the kernel's order; see PROTOCOL.md 12.3. */
+  vfioDeviceSetIrqs(req: Requests['VFIO_DEVICE_SET_IRQS'], opts?: CallOptions): Promise<Replies['VFIO_DEVICE_SET_IRQS']> {
+    return this.call('VFIO_DEVICE_SET_IRQS', req, opts);
+  }
+
+  /** VFIO_DEVICE_RESET (279): Function-level reset: the device's registers return to reset values; config space is saved and restored around it, as pci_reset_function does. EINVAL when the function has no reset method. */
+  vfioDeviceReset(fd: number, opts?: CallOptions): Promise<Replies['VFIO_DEVICE_RESET']> {
+    return this.call('VFIO_DEVICE_RESET', { fd }, opts);
+  }
+
+  /** VFIO_DEVICE_REGION_READ (280): pread(2) on the device fd: count bytes at offset (region index << 40 | offset in region). Config space is virtualized as vfio-pci does; a BAR read may be short at the BAR's end. EINVAL: no such region, absent BAR, offset at or past a BAR's end, count above 16 MiB (vphb: the reply must fit a frame); EFAULT: config access past the config space; EIO: BAR access while memory decoding is off in the command register. */
+  vfioDeviceRegionRead(req: Requests['VFIO_DEVICE_REGION_READ'], opts?: CallOptions): Promise<Replies['VFIO_DEVICE_REGION_READ']> {
+    return this.call('VFIO_DEVICE_REGION_READ', req, opts);
+  }
+
+  /** VFIO_DEVICE_REGION_WRITE (281): pwrite(2) on the device fd; count is the number of bytes written (short at a BAR's end). Errors as REGION_READ; the ROM is read-only (EINVAL). */
+  vfioDeviceRegionWrite(req: Requests['VFIO_DEVICE_REGION_WRITE'], opts?: CallOptions): Promise<Replies['VFIO_DEVICE_REGION_WRITE']> {
+    return this.call('VFIO_DEVICE_REGION_WRITE', req, opts);
+  }
+
+  /** VFIO_EEH_PE_OP (282): vfio_eeh_pe_op on a container fd, applied to each group of the container in turn (the first non-zero result is returned): op DISABLE 0, ENABLE 1, UNFREEZE_IO 2, UNFREEZE_DMA 3, GET_STATE 4 (ret = NORMAL 0, RESET 1, STOPPED_IO_DMA 2, STOPPED_DMA 4, UNAVAIL 5), RESET_DEACTIVATE 5, RESET_HOT 6, RESET_FUNDAMENTAL 7, CONFIGURE 8, INJECT_ERR 9 (needs type, func, addr, mask). flags must be 0. */
+  vfioEehPeOp(req: Requests['VFIO_EEH_PE_OP'], opts?: CallOptions): Promise<Replies['VFIO_EEH_PE_OP']> {
+    return this.call('VFIO_EEH_PE_OP', req, opts);
+  }
+
+  /** DEVICE_RAISE_IRQ (283): Emulator test op: the function behind a device fd raises interrupt index/vector as the hardware would (INTx assert, MSI/MSI-X message, ERR = an error reported to the driver, REQ = a device request). ret 1 when an armed eventfd was signalled (an event frame went to the owning connection), 0 when the interrupt was not delivered (not enabled, no eventfd, INTx masked: then it stays pending until UNMASK). */
+  deviceRaiseIrq(req: Requests['DEVICE_RAISE_IRQ'], opts?: CallOptions): Promise<Replies['DEVICE_RAISE_IRQ']> {
+    return this.call('DEVICE_RAISE_IRQ', req, opts);
   }
 
   /** KVM_CREATE_VM (512): A new VM (type 0, or 1 = KVM_VM_PPC_HV). */

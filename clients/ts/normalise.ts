@@ -55,7 +55,23 @@ function phbInfo(x: unknown, path: string): Obj {
   if ('window_starts' in m) m['window_starts'] = arrayOf(m['window_starts'], `${path}.window_starts`, toU64);
   for (const k of ['dma32_window', 'mmio32', 'msi']) if (k in m) m[k] = range(m[k], `${path}.${k}`);
   for (const k of ['index', 'max_levels', 'max_dynamic_windows', 'max_level_bytes']) if (k in m) m[k] = u32(m[k], `${path}.${k}`);
+  if ('groups' in m) m['groups'] = deepU64(m['groups'], `${path}.groups`);
   return m;
+}
+
+/** Keys whose values are u64 inside HOST_STATE structures and TOPOLOGY functions. */
+const U64_KEYS = new Set(['size', 'addr', 'start_addr', 'window_size', 'table_bytes', 'liobn', 'offset', 'vaddr', 'locked_bytes', 'locked_limit']);
+
+/** Rewrites every u64-keyed integer in a nested structure as bigint (nil stays null). */
+function deepU64(x: unknown, path: string): unknown {
+  if (Array.isArray(x)) return x.map((v, i) => deepU64(v, `${path}[${i}]`));
+  if (!isObj(x)) return x;
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(x)) {
+    if (U64_KEYS.has(k) && v !== null && v !== undefined && (typeof v === 'number' || typeof v === 'bigint')) out[k] = toU64(v, `${path}.${k}`);
+    else out[k] = deepU64(v, `${path}.${k}`);
+  }
+  return out;
 }
 
 function ddwInfo(x: unknown, path: string): Obj {
@@ -88,6 +104,9 @@ function field(type: FieldType, x: unknown, path: string): unknown {
     case 'Capabilities': return capabilities(x, path);
     case 'DdwInfo': return ddwInfo(x, path);
     case 'PhbInfo[]': return arrayOf(x, path, phbInfo);
+    case 's32[]': return arrayOf(x, path, (v, p) => toInt(v, p, -0x8000_0000, 0x7fff_ffff, 's32'));
+    case 'HostPhb[]': case 'HostContainer[]': case 'HostVm[]': case 'HostConnection[]':
+      return arrayOf(x, path, (v, p) => deepU64(v, p));
     default: throw bad(path, `a known type (${String(type)})`, x);
   }
 }

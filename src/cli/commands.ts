@@ -4,8 +4,9 @@
  * -c/--token options and the friendly connection errors), and one entry here.
  */
 import type { Command } from './command.js';
+import { inspect } from './inspect.js';
 import { ping } from './ping.js';
 import { serve } from './serve.js';
 import { topology } from './topology.js';
 
-export const COMMANDS: readonly Command[] = [serve, ping, topology];
+export const COMMANDS: readonly Command[] = [serve, ping, topology, inspect];

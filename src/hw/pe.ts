@@ -6,6 +6,8 @@
  */
 import { fail, type ErrnoName } from '../wire/errno.js';
 import { Device } from './device.js';
+import { PeEeh } from './eeh.js';
+import { PCI_COMMAND } from './pci/config-space.js';
 import type { Phb } from './phb.js';
 import type { TceTable } from './tce-table.js';
 import type { PeSpec } from './topology.js';
@@ -33,6 +35,8 @@ export class Pe {
   readonly devices: readonly Device[];
   readonly #tvt: (TceTable | undefined)[];
   #faults = 0;
+  /** EEH state: a DMA fault freezes the PE (issue 7). */
+  readonly eeh: PeEeh;
 
   /**
    * Fault injection (tests): when set, the next `program()` fails with this errno and clears the
@@ -51,8 +55,28 @@ export class Pe {
     this.spec = spec;
     this.number = spec.pe;
     this.group = spec.group;
-    this.devices = spec.devices.map((a) => new Device(a, this));
+    this.devices = spec.devices.map((a, i) => new Device(a, this, spec.functions?.[i]));
     this.#tvt = new Array<TceTable | undefined>(phb.windowSlots).fill(undefined);
+    const savedCommand = new Map<Device, number>();
+    this.eeh = new PeEeh({
+      errorDetected: () => {
+        for (const d of this.devices) d.fn.raise('err', 0);
+      },
+      resetFunctions: () => {
+        for (const d of this.devices) {
+          savedCommand.set(d, d.fn.command);
+          d.fn.reset();
+        }
+      },
+      restoreFunctions: () => {
+        for (const d of this.devices) {
+          d.fn.restoreAssignment();
+          const cmd = savedCommand.get(d);
+          if (cmd !== undefined) d.fn.config.set16(PCI_COMMAND, cmd);
+        }
+        savedCommand.clear();
+      },
+    });
   }
 
   /** The TVT: slot → table or undefined. */
@@ -103,6 +127,9 @@ export class Pe {
    * the memory address reached, or EFAULT (counted as a fault of the PE) naming why not.
    */
   translate(iova: bigint, access: DmaAccess): Translation {
+    if (this.eeh.dmaFrozen) {
+      throw fail('EFAULT', `iova 0x${iova.toString(16)}: ${this.phb.name} PE ${this.number} is frozen (EEH): DMA stopped`);
+    }
     const reserved = this.phb.reservedRangeAt(iova);
     if (reserved !== undefined) {
       throw this.#fault(`iova 0x${iova.toString(16)} decodes as ${reserved}, not DMA`);
@@ -127,6 +154,7 @@ export class Pe {
 
   #fault(message: string) {
     this.#faults++;
-    return fail('EFAULT', message);
+    this.eeh.dmaFault();
+    return fail('EFAULT', this.eeh.dmaFrozen ? `${message}; ${this.phb.name} PE ${this.number} frozen (EEH)` : message);
   }
 }

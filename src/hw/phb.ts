@@ -4,6 +4,7 @@
  */
 import type { BusRange, PhbSpec, TableOps } from './topology.js';
 import { Pe } from './pe.js';
+import { assignBars } from './pci/bar-assign.js';
 
 export class Phb {
   readonly spec: PhbSpec;
@@ -18,6 +19,7 @@ export class Phb {
     this.name = spec.name;
     this.hostPageShift = hostPageShift;
     this.pes = spec.pes.map((pe) => new Pe(this, pe));
+    assignBars(this.pes.flatMap((pe) => pe.devices.map((d) => d.fn)), spec.mmio32);
   }
 
   get tableOps(): TableOps {

@@ -5,6 +5,8 @@
  * its JSON path.
  */
 import { VphbError } from '../wire/errno.js';
+import { parseDeviceEntry } from './pci/device-config.js';
+import type { PciFunctionSpec } from './pci/spec.js';
 
 /** Table programming family: groups of different families cannot share a container (EPERM). */
 export type TableOps = 'ioda2' | 'ioda1';
@@ -21,6 +23,8 @@ export interface PeSpec {
   group: number;
   /** PCI addresses `dddd:bb:dd.f`. */
   devices: string[];
+  /** The PCI function of each device, same order; absent entries get the default model (nvme). */
+  functions?: PciFunctionSpec[];
 }
 
 export interface PhbSpec {
@@ -237,8 +241,6 @@ function arrayOf<T>(errs: ConfigErrors, v: Json, path: string, each: (x: Json, p
   return errs.issues.length === before ? (out as T[]) : undefined;
 }
 
-const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
-
 const PHB_KEYS = [
   'name', 'kind', 'model', 'page_shifts', 'max_levels', 'window_starts', 'max_dynamic_windows',
   'dma32_window', 'mmio32', 'msi', 'max_level_bytes', 'pes',
@@ -305,12 +307,9 @@ function parsePe(errs: ConfigErrors, v: Json, path: string): PeSpec {
   onlyKeys(o, path, ['pe', 'group', 'devices'], errs);
   const pe = errs.collect(() => int(o.pe, `${path}.pe`, 0, 0xffff));
   const group = errs.collect(() => int(o.group, `${path}.group`, 0, 0x7fff_ffff));
-  const devices = errs.collect(() => arrayOf(errs, o.devices, `${path}.devices`, (d, at) => {
-    if (typeof d !== 'string' || !PCI_ADDR.test(d)) bad(at, 'must be a PCI address like "0000:01:00.0" (lower-case hex)');
-    return d;
-  }));
-  if (pe === undefined || group === undefined || devices === undefined) throw new AlreadyReported();
-  return { pe, group, devices };
+  const entries = errs.collect(() => arrayOf(errs, o.devices, `${path}.devices`, (d, at) => parseDeviceEntry(d, at)));
+  if (pe === undefined || group === undefined || entries === undefined) throw new AlreadyReported();
+  return { pe, group, devices: entries.map((e) => e.address), functions: entries.map((e) => e.function) };
 }
 
 /** Cross-PHB rules: unique PHB names, group numbers and device addresses; unique PEs per PHB. */

@@ -8,7 +8,7 @@ import type { TopologySpec } from '../hw/topology.js';
 import { Mm } from '../vfio/locked-memory.js';
 import { DEFAULT_PROFILE, quirksOf, type ProfileName, type Quirks } from '../vfio/profile.js';
 import { Vfio } from '../vfio/vfio.js';
-import type { MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
+import type { EventName, Events, MsgpackOpName, Replies, Requests } from '../wire/ops.generated.js';
 import { HandleTable } from './handles.js';
 
 /** The model shared by all connections. */
@@ -21,7 +21,21 @@ export interface System {
   /** The behaviour profile (VERSION capabilities, HOST_STATE) and its quirk table. */
   readonly profile: ProfileName;
   readonly quirks: Quirks;
+  /** Open connections (after VERSION), by id: what HOST_STATE reports. */
+  readonly connections: Map<number, ConnectionRecord>;
 }
+
+/** A connection as HOST_STATE shows it. */
+export interface ConnectionRecord {
+  readonly ctx: OpContext;
+  readonly transport: string;
+  readonly peer: string;
+  /** The `client` string of its VERSION. */
+  readonly name: string;
+}
+
+/** Sends a server-initiated frame (an event) to the connection. */
+export type EventSink = <K extends EventName>(name: K, payload: Events[K]) => void;
 
 export interface SystemOptions {
   topology: TopologySpec;
@@ -33,7 +47,7 @@ export function createSystem(opts: SystemOptions): System {
   const host = new Host(opts.topology);
   const profile = opts.profile ?? opts.topology.profile ?? DEFAULT_PROFILE;
   const quirks = quirksOf(profile);
-  return { topology: opts.topology, host, vfio: new Vfio(host, quirks), profile, quirks };
+  return { topology: opts.topology, host, vfio: new Vfio(host, quirks), profile, quirks, connections: new Map() };
 }
 
 export interface ConnectionOptions {
@@ -49,15 +63,18 @@ export interface OpContext {
   readonly connection: number;
   /** The connection's memory context: locked-memory accounting and preregistered memory. */
   readonly mm: Mm;
+  /** Where events for this connection go; the session sets it (no-op until then). */
+  notify: EventSink;
 }
 
 export function createOpContext(system: System, connection: number, opts: ConnectionOptions): OpContext {
   const mm = new Mm(opts.memlockLimit, system.topology.hostPageShift);
-  return { system, handles: new HandleTable(), connection, mm };
+  return { system, handles: new HandleTable(), connection, mm, notify: () => undefined };
 }
 
 /** Releases everything a connection held, in kernel order. Returns the errors met, for logging. */
 export function destroyOpContext(ctx: OpContext): unknown[] {
+  ctx.system.connections.delete(ctx.connection);
   return ctx.handles.closeAll().errors;
 }
 

@@ -29,6 +29,21 @@ export class HandleTable {
     return this.#count;
   }
 
+  /** The lowest handle standing for `obj`, or undefined. */
+  fdOf(obj: HandleObject): number | undefined {
+    const fd = this.#slots.indexOf(obj);
+    return fd < 0 ? undefined : fd;
+  }
+
+  /** Open handles, lowest number first. */
+  entries(): { fd: number; obj: HandleObject }[] {
+    const out: { fd: number; obj: HandleObject }[] = [];
+    this.#slots.forEach((obj, fd) => {
+      if (obj !== undefined) out.push({ fd, obj });
+    });
+    return out;
+  }
+
   /** The object behind `fd`, or undefined. */
   peek(fd: number): HandleObject | undefined {
     return Number.isInteger(fd) && fd >= 0 ? this.#slots[fd] : undefined;

@@ -55,6 +55,9 @@ export function decodeField(type: FieldType, v: unknown, field: string): unknown
     case 'u64[]':
       if (!Array.isArray(v)) throw invalid(field, `expected array of u64, got ${describe(v)}`);
       return v.map((x, i) => u64(x, `${field}[${i}]`));
+    case 's32[]':
+      if (!Array.isArray(v)) throw invalid(field, `expected array of s32, got ${describe(v)}`);
+      return v.map((x, i) => integer(x, `${field}[${i}]`, 's32', -0x8000_0000, 0x7fff_ffff));
     case 'str':
       if (typeof v !== 'string') throw invalid(field, `expected str, got ${describe(v)}`);
       return v;

@@ -38,7 +38,13 @@ export const vfioGroupHandlers: HandlerMap = {
 
   VFIO_GROUP_GET_DEVICE_FD: (ctx, req) => {
     const file = ctx.handles.get(req.fd, GroupFile);
-    return { fd: ctx.handles.install(file.group.openDevice(file, req.name)) };
+    const device = file.group.openDevice(file, req.name);
+    // Its signalled eventfds become VFIO_DEVICE_IRQ frames to this connection.
+    device.sink = (d, index, vector, token) => {
+      const fd = ctx.handles.fdOf(d);
+      if (fd !== undefined) ctx.notify('VFIO_DEVICE_IRQ', { fd, index, vector, token });
+    };
+    return { fd: ctx.handles.install(device) };
   },
 
   IOMMU_TRANSLATE: (ctx, req) => {

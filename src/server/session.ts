@@ -13,7 +13,7 @@ import {
   FLAG_ERROR, FLAG_NO_REPLY, HEADER_SIZE, TYPE_COMMAND, TYPE_MASK, TYPE_REPLY, type FrameHeader,
 } from '../wire/header.js';
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
-import { OP_CODES, OPS, PROTOCOL_VERSION, type Requests } from '../wire/ops.generated.js';
+import { OP_CODES, OPS, PROTOCOL_VERSION, type EventName, type Events, type Requests } from '../wire/ops.generated.js';
 import type { Capabilities } from '../wire/structs.js';
 import type { BodySink } from '../wire/frame-decoder.js';
 import type { FrameHandler, OutFrame, Transport } from './transport.js';
@@ -54,6 +54,8 @@ export class Session implements FrameHandler {
   /** Replies handed to the transport whose flush has not been confirmed. */
   #unflushed = 0;
   #readPaused = false;
+  /** msg_id of the next server-initiated frame (the server's own counter). */
+  #eventId = 0;
   readonly #onClosed: (s: Session) => void;
 
   constructor(
@@ -71,6 +73,20 @@ export class Session implements FrameHandler {
     this.#onClosed = onClosed;
     this.log = log;
     this.ctx = createOpContext(system, opts.id, opts);
+    this.ctx.notify = (name, payload) => this.notify(name, payload);
+  }
+
+  /**
+   * Sends a server-initiated command frame (no_reply) to the peer, after whatever is already
+   * queued: an event raised while a command executes precedes that command's reply.
+   */
+  notify<K extends EventName>(name: K, payload: Events[K]): void {
+    if (this.#state !== 'open') return;
+    const msgId = this.#eventId;
+    this.#eventId = (this.#eventId + 1) & 0xffff;
+    this.#queue({ msgId, command: OP_CODES[name], size: 0, flags: 0, error: 0 }, TYPE_COMMAND | FLAG_NO_REPLY, 0, encodePayload(payload));
+    // Outside a batch of received data nothing else would flush it.
+    queueMicrotask(() => this.#flush());
   }
 
   get state(): State {
@@ -183,6 +199,9 @@ export class Session implements FrameHandler {
       return;
     }
     this.#state = 'open';
+    this.ctx.system.connections.set(this.id, {
+      ctx: this.ctx, transport: this.#transport.kind, peer: this.#transport.peer, name: req.client,
+    });
     this.log.info({ client: req.client, minor: req.minor }, 'handshake');
     const capabilities: Capabilities = {
       max_frame_size: this.#opts.limits.maxFrameSize,

@@ -95,6 +95,7 @@ export class Group {
   /** Last reference to the file gone: the group leaves its container and may be opened again. */
   #released(): void {
     this.#leaveContainer();
+    this.pe.eeh.release();
     this.#file = undefined;
   }
 }

@@ -35,6 +35,30 @@ export interface GroupInfo {
   group: number;
   pe: number;
   devices: string[];
+  /** The PCI functions behind `devices`, in the same order (issue 7). */
+  functions: PciFunctionInfo[];
+}
+
+/** TOPOLOGY: one PCI function of a group. */
+export interface PciFunctionInfo {
+  address: string;
+  model: string;
+  vendor_id: number;
+  device_id: number;
+  /** 24-bit class code (base class, subclass, programming interface), e.g. 0x010802. */
+  class_code: number;
+  /** Config space size: 256 (conventional) or 4096 (PCI Express). */
+  config_size: number;
+  bars: PciBarInfo[];
+}
+
+/** TOPOLOGY: an implemented BAR (or the ROM, index 6). */
+export interface PciBarInfo {
+  index: number;
+  /** "mem32", "mem64", "io" or "rom". */
+  kind: string;
+  size: bigint;
+  prefetchable: boolean;
 }
 
 /** TOPOLOGY reply: one PHB. */
@@ -54,3 +78,5 @@ export interface PhbInfo {
   max_level_bytes: number;
   groups: GroupInfo[];
 }
+
+export type * from './host-state.js';

@@ -75,6 +75,31 @@ describe('Client calls', () => {
     expect(conn.chunks.length - chunksBefore).toBe(1); // three frames, one write
   });
 
+  it('delivers server-initiated frames as events, apart from replies even with the same msg_id', async () => {
+    const { client } = await setup((r, c) => {
+      const event = Buffer.from(vecBytes('server-command-irq-event'));
+      event.writeUInt16LE(r.header.msgId, 0); // the server's ids are its own: a clash must not matter
+      c.socket.write(event);
+      const noFlag = Buffer.from(event);
+      noFlag.writeUInt32LE(0, 8); // a command without no_reply is not a valid event: ignored
+      c.socket.write(noFlag);
+      const unknown = Buffer.from(event);
+      unknown.writeUInt16LE(1030, 2); // an event this client does not know: ignored
+      c.socket.write(unknown);
+      c.reply(r.header, FakeConn.body(r));
+    });
+    const seen: unknown[] = [];
+    const listener = (e: unknown): void => {
+      seen.push(e);
+    };
+    client.on('irq', listener);
+    expect(Buffer.from((await client.ping(Buffer.from('a'))).data!).toString()).toBe('a');
+    expect(seen).toEqual([{ fd: 3, index: 1, vector: 0, token: 24 }]);
+    client.off('irq', listener);
+    await client.ping(Buffer.from('b'));
+    expect(seen.length).toBe(1);
+  });
+
   it('turns an error reply into VphbError(errno, message)', async () => {
     const { client } = await setup((r, c) => {
       if (r.header.command === 272) c.error(r.header, 22, 'page_shift 13 is not a supported IOMMU page size');

@@ -25,7 +25,11 @@ describe.each(['unix', 'tcp', 'ws'])('client over %s', (kind) => {
     expect(Buffer.from((await c.ping(Buffer.from('x'))).data!).toString()).toBe('x');
     const topo = await c.topology();
     expect(topo.phbs[0]!.window_starts).toEqual([0n, 1n << 59n]);
-    expect(topo.phbs[0]!.groups[0]).toEqual({ group: 1, pe: 1, devices: ['0000:01:00.0', '0000:01:00.1'] });
+    expect(topo.phbs[0]!.groups[0]).toMatchObject({ group: 1, pe: 1, devices: ['0000:01:00.0', '0000:01:00.1'] });
+    expect(topo.phbs[0]!.groups[0]!.functions[0]).toEqual({
+      address: '0000:01:00.0', model: 'nvme', vendor_id: 0x1b36, device_id: 0x0010, class_code: 0x010802, config_size: 4096,
+      bars: [{ index: 0, kind: 'mem64', size: 0x4000n, prefetchable: false }],
+    });
     await expect(c.close(77)).rejects.toMatchObject({ code: 'EBADF', errno: 9 });
     // 2,000 pipelined calls, ids wrapping is covered elsewhere; here every reply must match its call.
     const replies = await Promise.all(Array.from({ length: 2000 }, (_, i) => c.ping(Buffer.from(String(i)))));

@@ -45,10 +45,12 @@ describe('generated methods', () => {
   const camel = (n: string): string => n.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
   it('exist for every MessagePack op of the registry', () => {
-    const msgpack = OPS.filter((o) => o.payload === 'msgpack');
+    const msgpack = OPS.filter((o) => o.payload === 'msgpack' && o.direction !== 'server');
     expect(msgpack.length).toBeGreaterThan(30);
     for (const o of msgpack) expect(typeof (OpMethods.prototype as unknown as Record<string, unknown>)[camel(o.name)], o.name).toBe('function');
     expect(camel('KVM_CREATE_SPAPR_TCE_64')).toBe('kvmCreateSpaprTce64');
+    // Frames the server sends have no method: they arrive as events.
+    expect((OpMethods.prototype as unknown as Record<string, unknown>)['vfioDeviceIrq']).toBeUndefined();
   });
 
   it('are up to date with protocol/ops.json', () => {

@@ -36,7 +36,11 @@ def test_topology_reply_is_the_default_host(target):
     assert t["host_page_shift"] == 16
     phb0 = t["phbs"][0]
     assert (phb0["name"], phb0["model"], phb0["window_starts"]) == ("phb0", "POWER9", [0, 1 << 59])
-    assert phb0["groups"][0] == {"group": 1, "pe": 1, "devices": ["0000:01:00.0", "0000:01:00.1"]}
+    g = phb0["groups"][0]
+    assert (g["group"], g["pe"], g["devices"]) == (1, 1, ["0000:01:00.0", "0000:01:00.1"])
+    nvme = g["functions"][0]
+    assert (nvme["address"], nvme["model"], nvme["vendor_id"], nvme["device_id"], nvme["class_code"]) == (
+        "0000:01:00.0", "nvme", 0x1B36, 0x0010, 0x010802)
 
 
 def test_pipelined_calls_complete_in_order(target):

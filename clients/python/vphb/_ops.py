@@ -66,6 +66,7 @@ OPS: dict[str, tuple[int, str, tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...
     "PING": (2, "msgpack", (("data", "bin", True),), (("data", "bin", True),), ("EINVAL",)),
     "TOPOLOGY": (3, "msgpack", (), (("host_page_shift", "u32", False), ("phbs", "PhbInfo[]", False)), ("EINVAL",)),
     "CLOSE": (4, "msgpack", (("fd", "fd", False),), (), ("EBADF",)),
+    "HOST_STATE": (5, "msgpack", (), (("phbs", "HostPhb[]", False), ("containers", "HostContainer[]", False), ("vms", "HostVm[]", False), ("connections", "HostConnection[]", False)), ("EINVAL",)),
     "VFIO_OPEN_CONTAINER": (256, "msgpack", (), (("fd", "fd", False),), ("EINVAL",)),
     "VFIO_GET_API_VERSION": (257, "msgpack", (("fd", "fd", False),), (("ret", "s32", False),), ("EBADF", "ENOTTY")),
     "VFIO_CHECK_EXTENSION": (258, "msgpack", (("fd", "fd", False), ("extension", "u32", False)), (("ret", "s32", False),), ("EBADF", "ENOTTY")),
@@ -85,6 +86,15 @@ OPS: dict[str, tuple[int, str, tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...
     "VFIO_IOMMU_SPAPR_TCE_CREATE": (272, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("page_shift", "u32", False), ("window_size", "u64", False), ("levels", "u32", False)), (("start_addr", "u64", False),), ("EBADF", "ENOTTY", "EPERM", "ENXIO", "EINVAL", "ENOSPC", "ENOMEM")),
     "VFIO_IOMMU_SPAPR_TCE_REMOVE": (273, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("start_addr", "u64", False)), (), ("EBADF", "ENOTTY", "EPERM", "ENXIO", "EINVAL")),
     "IOMMU_TRANSLATE": (274, "msgpack", (("fd", "fd", False), ("iova", "u64", False), ("access", "str", False)), (("addr", "u64", False), ("page_size", "u64", False)), ("EBADF", "ENOTTY", "EINVAL", "EFAULT")),
+    "VFIO_DEVICE_GET_INFO": (275, "msgpack", (("fd", "fd", False),), (("flags", "u32", False), ("num_regions", "u32", False), ("num_irqs", "u32", False)), ("EBADF", "ENOTTY")),
+    "VFIO_DEVICE_GET_REGION_INFO": (276, "msgpack", (("fd", "fd", False), ("index", "u32", False)), (("index", "u32", False), ("flags", "u32", False), ("size", "u64", False), ("offset", "u64", False)), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_DEVICE_GET_IRQ_INFO": (277, "msgpack", (("fd", "fd", False), ("index", "u32", False)), (("index", "u32", False), ("flags", "u32", False), ("count", "u32", False)), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_DEVICE_SET_IRQS": (278, "msgpack", (("fd", "fd", False), ("flags", "u32", False), ("index", "u32", False), ("start", "u32", False), ("count", "u32", False), ("data", "s32[]", True)), (), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_DEVICE_RESET": (279, "msgpack", (("fd", "fd", False),), (), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_DEVICE_REGION_READ": (280, "msgpack", (("fd", "fd", False), ("offset", "u64", False), ("count", "u32", False)), (("data", "bin", False),), ("EBADF", "ENOTTY", "EINVAL", "EFAULT", "EIO")),
+    "VFIO_DEVICE_REGION_WRITE": (281, "msgpack", (("fd", "fd", False), ("offset", "u64", False), ("data", "bin", False)), (("count", "u32", False),), ("EBADF", "ENOTTY", "EINVAL", "EFAULT", "EIO")),
+    "VFIO_EEH_PE_OP": (282, "msgpack", (("fd", "fd", False), ("flags", "u32", True), ("op", "u32", False), ("type", "u32", True), ("func", "u32", True), ("addr", "u64", True), ("mask", "u64", True)), (("ret", "s32", False),), ("EBADF", "ENOTTY", "EINVAL")),
+    "DEVICE_RAISE_IRQ": (283, "msgpack", (("fd", "fd", False), ("index", "u32", False), ("vector", "u32", True)), (("ret", "s32", False),), ("EBADF", "ENOTTY", "EINVAL")),
     "KVM_CREATE_VM": (512, "msgpack", (("type", "u32", True),), (("fd", "fd", False),), ("EINVAL",)),
     "KVM_CHECK_EXTENSION": (513, "msgpack", (("fd", "fd", True), ("extension", "u32", False)), (("ret", "s32", False),), ("EBADF", "ENOTTY")),
     "KVM_ENABLE_CAP": (514, "msgpack", (("fd", "fd", False), ("cap", "u32", False), ("flags", "u32", True), ("args", "u64[]", True)), (), ("EBADF", "ENOTTY", "EINVAL")),
@@ -100,6 +110,7 @@ OPS: dict[str, tuple[int, str, tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...
     "TCE_TABLE_READ": (524, "msgpack", (("fd", "fd", False), ("index", "u64", False), ("count", "u32", False)), (("data", "bin", False),), ("EBADF", "ENOTTY", "EINVAL", "EFAULT")),
     "TCE_TABLE_WRITE": (525, "msgpack", (("fd", "fd", False), ("index", "u64", False), ("data", "bin", False)), (), ("EBADF", "ENOTTY", "EINVAL", "EFAULT")),
     "TCE_PUT_BATCH": (526, "raw", (("vm_fd", "u32", False, 0), ("flags", "u32", False, 4), ("liobn", "u64", False, 8), ("ioba", "u64", False, 16), ("count", "u32", False, 24), ("reserved", "u32", False, 28), ("tces", "u64[]", False, 32)), (("ret", "s32", False), ("written", "u32", False)), ("EBADF", "ENOTTY", "EINVAL")),
+    "VFIO_DEVICE_IRQ": (1024, "msgpack", (("fd", "fd", False), ("index", "u32", False), ("vector", "u32", False), ("token", "s32", False)), (), ("ENOTTY",)),
 }
 
 OP_NAMES: dict[int, str] = {code: name for name, (code, *_rest) in OPS.items()}
@@ -135,6 +146,11 @@ class OpMethods:
         """CLOSE (4): Closes a handle, as close(2) on the file descriptor it stands for."""
         req: dict[str, Any] = {"fd": fd}
         return self.call("CLOSE", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def host_state(self, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """HOST_STATE (5): The whole emulated host as data (for `vphb inspect`, tests and tools): PHBs with PEs (EEH state, faults, holder) and devices, containers with windows, KVM VMs, connections with locked memory and preregistered ranges. It shows every connection's state, not just the caller's; on TCP/WebSocket it needs the token like every op."""
+        req: dict[str, Any] = {}
+        return self.call("HOST_STATE", req, no_reply=no_reply, wait=wait, timeout=timeout)
 
     def vfio_open_container(self, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
         """VFIO_OPEN_CONTAINER (256): open("/dev/vfio/vfio"): a new empty container."""
@@ -245,6 +261,65 @@ class OpMethods:
         req: dict[str, Any] = {"fd": fd, "iova": iova, "access": access}
         return self.call("IOMMU_TRANSLATE", req, no_reply=no_reply, wait=wait, timeout=timeout)
 
+    def vfio_device_get_info(self, fd: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_GET_INFO (275): vfio_device_info of a device fd: flags PCI 2 | RESET 1 (when the function has a reset method: FLR, or PM reset without NoSoftReset), num_regions 9, num_irqs 5."""
+        req: dict[str, Any] = {"fd": fd}
+        return self.call("VFIO_DEVICE_GET_INFO", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_get_region_info(self, fd: int, index: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_GET_REGION_INFO (276): vfio_region_info: index 0-5 BARs, 6 ROM, 7 config, 8 VGA; offset = index << 40; flags READ 1 | WRITE 2 (ROM READ only), never MMAP; an absent BAR or ROM has size 0 and flags 0. Index >= 9, or VGA on a non-VGA function, is EINVAL."""
+        req: dict[str, Any] = {"fd": fd, "index": index}
+        return self.call("VFIO_DEVICE_GET_REGION_INFO", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_get_irq_info(self, fd: int, index: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_GET_IRQ_INFO (277): vfio_irq_info: index 0 INTx (EVENTFD|MASKABLE|AUTOMASKED, count 1 with an interrupt pin), 1 MSI and 2 MSI-X (EVENTFD|NORESIZE, count from the capability), 3 ERR (PCI Express functions only, else EINVAL) and 4 REQ (EVENTFD|NORESIZE, count 1). Index >= 5 is EINVAL."""
+        req: dict[str, Any] = {"fd": fd, "index": index}
+        return self.call("VFIO_DEVICE_GET_IRQ_INFO", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_set_irqs(self, fd: int, flags: int, index: int, start: int, count: int, *, data: Optional[undefined] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_SET_IRQS (278): vfio_irq_set: flags = one DATA type (NONE 1, BOOL 2, EVENTFD 4) | one ACTION (MASK 8, UNMASK 16, TRIGGER 32). data carries count entries: for BOOL 0/1 (u8 values), for EVENTFD client-side eventfd tokens (any integer >= 0 names the client's eventfd; -1 disarms). Checks in the kernel's order; see PROTOCOL.md 12.3."""
+        req: dict[str, Any] = {"fd": fd, "flags": flags, "index": index, "start": start, "count": count}
+        if data is not None:
+            req["data"] = data
+        return self.call("VFIO_DEVICE_SET_IRQS", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_reset(self, fd: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_RESET (279): Function-level reset: the device's registers return to reset values; config space is saved and restored around it, as pci_reset_function does. EINVAL when the function has no reset method."""
+        req: dict[str, Any] = {"fd": fd}
+        return self.call("VFIO_DEVICE_RESET", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_region_read(self, fd: int, offset: int, count: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_REGION_READ (280): pread(2) on the device fd: count bytes at offset (region index << 40 | offset in region). Config space is virtualized as vfio-pci does; a BAR read may be short at the BAR's end. EINVAL: no such region, absent BAR, offset at or past a BAR's end, count above 16 MiB (vphb: the reply must fit a frame); EFAULT: config access past the config space; EIO: BAR access while memory decoding is off in the command register."""
+        req: dict[str, Any] = {"fd": fd, "offset": offset, "count": count}
+        return self.call("VFIO_DEVICE_REGION_READ", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_region_write(self, fd: int, offset: int, data: bytes, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_REGION_WRITE (281): pwrite(2) on the device fd; count is the number of bytes written (short at a BAR's end). Errors as REGION_READ; the ROM is read-only (EINVAL)."""
+        req: dict[str, Any] = {"fd": fd, "offset": offset, "data": data}
+        return self.call("VFIO_DEVICE_REGION_WRITE", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_eeh_pe_op(self, fd: int, op: int, *, flags: Optional[int] = None, type_: Optional[int] = None, func: Optional[int] = None, addr: Optional[int] = None, mask: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_EEH_PE_OP (282): vfio_eeh_pe_op on a container fd, applied to each group of the container in turn (the first non-zero result is returned): op DISABLE 0, ENABLE 1, UNFREEZE_IO 2, UNFREEZE_DMA 3, GET_STATE 4 (ret = NORMAL 0, RESET 1, STOPPED_IO_DMA 2, STOPPED_DMA 4, UNAVAIL 5), RESET_DEACTIVATE 5, RESET_HOT 6, RESET_FUNDAMENTAL 7, CONFIGURE 8, INJECT_ERR 9 (needs type, func, addr, mask). flags must be 0."""
+        req: dict[str, Any] = {"fd": fd, "op": op}
+        if flags is not None:
+            req["flags"] = flags
+        if type_ is not None:
+            req["type"] = type_
+        if func is not None:
+            req["func"] = func
+        if addr is not None:
+            req["addr"] = addr
+        if mask is not None:
+            req["mask"] = mask
+        return self.call("VFIO_EEH_PE_OP", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def device_raise_irq(self, fd: int, index: int, *, vector: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """DEVICE_RAISE_IRQ (283): Emulator test op: the function behind a device fd raises interrupt index/vector as the hardware would (INTx assert, MSI/MSI-X message, ERR = an error reported to the driver, REQ = a device request). ret 1 when an armed eventfd was signalled (an event frame went to the owning connection), 0 when the interrupt was not delivered (not enabled, no eventfd, INTx masked: then it stays pending until UNMASK)."""
+        req: dict[str, Any] = {"fd": fd, "index": index}
+        if vector is not None:
+            req["vector"] = vector
+        return self.call("DEVICE_RAISE_IRQ", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
     def kvm_create_vm(self, *, type_: Optional[int] = None, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
         """KVM_CREATE_VM (512): A new VM (type 0, or 1 = KVM_VM_PPC_HV)."""
         req: dict[str, Any] = {}
@@ -332,3 +407,8 @@ class OpMethods:
         """TCE_TABLE_WRITE (525): Like writing the mmap of a KVM TCE table fd: data is little-endian u64 entries; not propagated to hardware."""
         req: dict[str, Any] = {"fd": fd, "index": index, "data": data}
         return self.call("TCE_TABLE_WRITE", req, no_reply=no_reply, wait=wait, timeout=timeout)
+
+    def vfio_device_irq(self, fd: int, index: int, vector: int, token: int, *, no_reply: bool = False, wait: bool = True, timeout: Optional[float] = None) -> Any:
+        """VFIO_DEVICE_IRQ (1024): Server-initiated event (command frame with no_reply, sent by the server): an armed eventfd of a device was signalled. fd is the device handle on the receiving connection, index/vector the IRQ index and vector, token the client's eventfd token given to SET_IRQS. Clients never send it (ENOTTY)."""
+        req: dict[str, Any] = {"fd": fd, "index": index, "vector": vector, "token": token}
+        return self.call("VFIO_DEVICE_IRQ", req, no_reply=no_reply, wait=wait, timeout=timeout)
