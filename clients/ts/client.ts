@@ -13,6 +13,7 @@ import { VphbError, errnoName } from '../../src/wire/errno.js';
 import {
   FLAG_ERROR, FLAG_NO_REPLY, HEADER_SIZE, TYPE_MASK, TYPE_REPLY, writeHeader, type FrameHeader,
 } from '../../src/wire/header.js';
+import { fixedLayout, isU64, writeU64, type FixedLayout } from '../../src/wire/fixed-layout.js';
 import { decodePayload, encodePayload } from '../../src/wire/msgpack.js';
 import {
   OPS, PROTOCOL_VERSION, type Events, type MsgpackOpName, type OpName, type OpSpec, type Replies, type Requests,
@@ -101,6 +102,15 @@ export class Client extends OpMethods {
   /** noReply calls waiting for their frame to be handed to the transport. */
   #flushWaiters: { resolve(): void; reject(e: VphbError): void }[] = [];
   #state: 'connecting' | 'open' | 'ending' | 'closed' = 'connecting';
+  /** Pipelined hcall channel calls in flight, by msg_id (no Pending, promise or closure each). */
+  readonly #channelOf: (HcallChannel | undefined)[] = new Array<HcallChannel | undefined>(0x10000);
+  readonly #channelTag = new Float64Array(0x10000);
+  readonly #channelOp = new Uint16Array(0x10000);
+  #channelInflight = 0;
+  /** Fixed-layout frames of channel calls, appended in place until the next flush. */
+  #small: Buffer = Buffer.allocUnsafe(SMALL_BUFFER);
+  #smallStart = 0;
+  #smallEnd = 0;
   #markClosed!: () => void;
   /** Resolves when the connection is closed, cleanly or not; pending calls are rejected by then. */
   readonly closed: Promise<void>;
@@ -195,7 +205,68 @@ export class Client extends OpMethods {
 
   /** Calls sent (or queued) whose reply has not arrived yet. */
   get inflight(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#channelInflight;
+  }
+
+  /**
+   * A pipelined hcall channel on VM `vmFd`: H_PUT_TCE / H_STUFF_TCE without a promise, closure or
+   * MessagePack encoder per call. Each call takes a caller-chosen numeric `tag` and its reply
+   * comes to `onReply(tag, ret)` (ret = the PAPR return code); an error reply or a lost
+   * connection comes as `onReply(tag, -1, error)`. Requests go out in the fixed layout (see
+   * src/wire/fixed-layout.ts), in call order with every other call on this client.
+   */
+  hcalls(vmFd: number, onReply: HcallReplyHandler): HcallChannel {
+    return new HcallChannel(this, vmFd, onReply);
+  }
+
+  /** Queues one fixed-layout hcall: copies `template` with its values patched. @internal */
+  _sendFixed(ch: HcallChannel, op: FixedOp, tag: number, a: number | bigint, b: number | bigint, c: number | bigint, d: number | bigint): void {
+    const s = FIXED_OPS[op]!;
+    if (this.#state !== 'open') throw new VphbError('ENOTCONN', `${s.spec.name}: the connection is ${this.#state === 'ending' ? 'closing' : this.#state}`);
+    if (!isU64(a) || !isU64(b) || !isU64(c) || (op === STUFF && !isU64(d))) {
+      throw new VphbError('EINVAL', `${s.spec.name}: liobn, ioba and the TCE values must be u64`);
+    }
+    if (this.#pending.size + this.#channelInflight >= 0x10000) throw new VphbError('EAGAIN', `${s.spec.name}: all 65536 msg_ids are in flight`);
+    let id = this.#nextId;
+    while (this.#pending.has(id) || this.#channelOf[id] !== undefined) id = (id + 1) & 0xffff;
+    this.#nextId = (id + 1) & 0xffff;
+    const size = HEADER_SIZE + s.layout.template.byteLength;
+    if (this.#smallEnd + size > this.#small.byteLength) this.#sealSmall(true);
+    const buf = this.#small;
+    const at = this.#smallEnd;
+    buf.set(s.frame, at);
+    buf.writeUInt16LE(id, at); // header: msg_id at 0 (the rest of the header is in the template)
+    const dv = s.view(buf);
+    const o = at + HEADER_SIZE;
+    dv.setInt32(o + s.offsets[0]!, ch.vmFd);
+    writeU64(dv, o + s.offsets[1]!, a);
+    writeU64(dv, o + s.offsets[2]!, b);
+    writeU64(dv, o + s.offsets[3]!, c);
+    if (op === STUFF) writeU64(dv, o + s.offsets[4]!, d);
+    this.#smallEnd = at + size;
+    this.#channelOf[id] = ch;
+    this.#channelTag[id] = tag;
+    this.#channelOp[id] = op;
+    this.#channelInflight++;
+    this.#queuedBytes += size;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Moves the channel frames appended so far into the send queue (keeping call order). */
+  #sealSmall(fresh: boolean): void {
+    if (this.#smallEnd > this.#smallStart) {
+      this.#queue.push(this.#small.subarray(this.#smallStart, this.#smallEnd));
+      this.#smallStart = this.#smallEnd;
+    }
+    if (fresh || this.#smallStart > 0) {
+      // The queued views may still be referenced by the socket: never write over them.
+      this.#small = Buffer.allocUnsafe(SMALL_BUFFER);
+      this.#smallStart = 0;
+      this.#smallEnd = 0;
+    }
   }
 
   /**
@@ -291,11 +362,11 @@ export class Client extends OpMethods {
     if (size > 0xffff_ffff || (max !== undefined && size > max)) {
       return Promise.reject(new VphbError('EMSGSIZE', `${s.name}: frame of ${size} bytes exceeds the server's max_frame_size ${max ?? 0xffff_ffff}`));
     }
-    if (this.#pending.size >= 0x10000) {
+    if (this.#pending.size + this.#channelInflight >= 0x10000) {
       return Promise.reject(new VphbError('EAGAIN', `${s.name}: all 65536 msg_ids are in flight`));
     }
     let id = this.#nextId;
-    while (this.#pending.has(id)) id = (id + 1) & 0xffff;
+    while (this.#pending.has(id) || this.#channelOf[id] !== undefined) id = (id + 1) & 0xffff;
     this.#nextId = (id + 1) & 0xffff;
     const noReply = opts.noReply === true;
     const frame = build({ msgId: id, command: s.code, size, flags: noReply ? FLAG_NO_REPLY : 0, error: 0 });
@@ -317,6 +388,7 @@ export class Client extends OpMethods {
   }
 
   #enqueue(frame: OutFrame, size: number): void {
+    if (this.#smallEnd > this.#smallStart) this.#sealSmall(false);
     this.#queue.push(frame);
     this.#queuedBytes += size;
     if (!this.#flushScheduled) {
@@ -327,6 +399,7 @@ export class Client extends OpMethods {
 
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#smallEnd > this.#smallStart) this.#sealSmall(false);
     if (this.#queue.length === 0) return;
     const frames = this.#queue;
     const bytes = this.#queuedBytes;
@@ -341,6 +414,11 @@ export class Client extends OpMethods {
   #onFrame(h: FrameHeader, payload: Uint8Array): void {
     if ((h.flags & TYPE_MASK) !== TYPE_REPLY) {
       this.#onEvent(h, payload);
+      return;
+    }
+    const ch = this.#channelOf[h.msgId];
+    if (ch !== undefined) {
+      this.#channelReply(ch, h, payload);
       return;
     }
     const p = this.#pending.get(h.msgId);
@@ -361,7 +439,38 @@ export class Client extends OpMethods {
     }
   }
 
+  #channelReply(ch: HcallChannel, h: FrameHeader, payload: Uint8Array): void {
+    const id = h.msgId;
+    const tag = this.#channelTag[id]!;
+    const s = FIXED_OPS[this.#channelOp[id]!]!;
+    this.#channelOf[id] = undefined;
+    this.#channelInflight--;
+    const op = s.spec.name;
+    if (h.command !== s.spec.code) {
+      ch.onReply(tag, -1, new VphbError('EPROTO', `${op}: the reply to msg_id ${id} carries command ${h.command}, expected ${s.spec.code}`));
+    } else if (h.flags & FLAG_ERROR) {
+      ch.onReply(tag, -1, errorFromReply(op, h, payload));
+    } else {
+      const ret = readRet(payload);
+      if (ret !== undefined) ch.onReply(tag, ret, undefined);
+      else {
+        try {
+          ch.onReply(tag, (normaliseReply(s.spec.reply, decodePayload(payload), op) as { ret: number }).ret, undefined);
+        } catch (e) {
+          ch.onReply(tag, -1, asVphbError(e, 'EPROTO'));
+        }
+      }
+    }
+  }
+
   #onOversize(h: FrameHeader): void {
+    if (this.#channelOf[h.msgId] !== undefined) {
+      const ch = this.#channelOf[h.msgId]!;
+      this.#channelOf[h.msgId] = undefined;
+      this.#channelInflight--;
+      ch.onReply(this.#channelTag[h.msgId]!, -1, new VphbError('EMSGSIZE', `reply of ${h.size} bytes exceeds maxFrameSize ${this.#maxFrameSize}`));
+      return;
+    }
     const p = this.#pending.get(h.msgId);
     if (p === undefined) return;
     this.#pending.delete(h.msgId);
@@ -382,6 +491,16 @@ export class Client extends OpMethods {
     const waiters = this.#flushWaiters;
     this.#flushWaiters = [];
     for (const w of waiters) w.reject(new VphbError('ECONNRESET', `${why} before the frame was sent`));
+    if (this.#channelInflight > 0) {
+      for (let id = 0; id < 0x10000; id++) {
+        const ch = this.#channelOf[id];
+        if (ch === undefined) continue;
+        this.#channelOf[id] = undefined;
+        ch.onReply(this.#channelTag[id]!, -1, new VphbError('ECONNRESET', `${FIXED_OPS[this.#channelOp[id]!]!.spec.name}: ${why} before the reply`));
+      }
+      this.#channelInflight = 0;
+    }
+    this.#smallStart = this.#smallEnd = 0;
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#markClosed();
@@ -395,4 +514,91 @@ function entryBytes(tces: BigUint64Array | Uint8Array): Uint8Array {
   const out = Buffer.allocUnsafe(tces.byteLength);
   tces.forEach((t, i) => out.writeBigUInt64LE(t, 8 * i));
   return out;
+}
+
+// ---- the pipelined hcall channel -----------------------------------------------------------------
+
+/** `onReply(tag, ret)`; on an error reply or a lost connection `ret` is -1 and `error` is set. */
+export type HcallReplyHandler = (tag: number, ret: number, error: VphbError | undefined) => void;
+
+const PUT = 0;
+const STUFF = 1;
+type FixedOp = typeof PUT | typeof STUFF;
+/** Channel frames are appended to buffers of this size (one allocation per flush at most). */
+const SMALL_BUFFER = 16 * 1024;
+
+interface FixedOpInfo {
+  readonly spec: OpSpec;
+  readonly layout: FixedLayout;
+  /** Header (msg_id 0) + template payload. */
+  readonly frame: Buffer;
+  /** Value offsets in request field order. */
+  readonly offsets: readonly number[];
+  view(buf: Buffer): DataView;
+}
+
+function fixedOp(name: 'H_PUT_TCE' | 'H_STUFF_TCE'): FixedOpInfo {
+  const s = spec(name);
+  const layout = fixedLayout(s)!;
+  const size = HEADER_SIZE + layout.template.byteLength;
+  const frame = Buffer.alloc(size);
+  writeHeader(frame, 0, { msgId: 0, command: s.code, size, flags: 0, error: 0 });
+  frame.set(layout.template, HEADER_SIZE);
+  let lastBuf: Buffer | undefined;
+  let lastView: DataView | undefined;
+  return {
+    spec: s, layout, frame, offsets: layout.slots.map((x) => x.offset),
+    view(buf) {
+      if (buf !== lastBuf) {
+        lastBuf = buf;
+        lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      }
+      return lastView!;
+    },
+  };
+}
+
+const FIXED_OPS: readonly FixedOpInfo[] = [fixedOp('H_PUT_TCE'), fixedOp('H_STUFF_TCE')];
+
+/** The `{ret}` of a reply encoded the way the server does (fixmap 1, "ret", an integer), or undefined. */
+function readRet(p: Uint8Array): number | undefined {
+  if (p.byteLength < 6 || p[0] !== 0x81 || p[1] !== 0xa3 || p[2] !== 0x72 || p[3] !== 0x65 || p[4] !== 0x74) return undefined;
+  const t = p[5]!;
+  if (p.byteLength === 6 && (t < 0x80 || t >= 0xe0)) return t < 0x80 ? t : t - 0x100;
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  if (t === 0xcd && p.byteLength === 8) return dv.getUint16(6);
+  if (t === 0xd1 && p.byteLength === 8) return dv.getInt16(6);
+  if (t === 0xd2 && p.byteLength === 10) return dv.getInt32(6);
+  if (t === 0xcc && p.byteLength === 7) return p[6]!;
+  if (t === 0xd0 && p.byteLength === 7) return dv.getInt8(6);
+  return undefined;
+}
+
+/**
+ * Pipelined hcalls on one VM fd (Client.hcalls). A call throws a VphbError at once when the
+ * connection is not open (ENOTCONN), a value is not a u64 (EINVAL) or every msg_id is in flight
+ * (EAGAIN); otherwise its reply arrives through the channel's handler.
+ */
+export class HcallChannel {
+  readonly #client: Client;
+  readonly vmFd: number;
+  readonly onReply: HcallReplyHandler;
+
+  /** @internal (Client.hcalls) */
+  constructor(client: Client, vmFd: number, onReply: HcallReplyHandler) {
+    if (!Number.isInteger(vmFd) || vmFd < -0x8000_0000 || vmFd > 0x7fff_ffff) throw new VphbError('EINVAL', `vm fd ${vmFd} is not an s32`);
+    this.#client = client;
+    this.vmFd = vmFd;
+    this.onReply = onReply;
+  }
+
+  /** H_PUT_TCE(liobn, ioba, tce); numbers must be safe integers (then no bigint is made). */
+  putTce(liobn: number | bigint, ioba: number | bigint, tce: number | bigint, tag: number): void {
+    this.#client._sendFixed(this, PUT, tag, liobn, ioba, tce, 0);
+  }
+
+  /** H_STUFF_TCE(liobn, ioba, tce_value, npages). */
+  stuffTce(liobn: number | bigint, ioba: number | bigint, tceValue: number | bigint, npages: number | bigint, tag: number): void {
+    this.#client._sendFixed(this, STUFF, tag, liobn, ioba, tceValue, npages);
+  }
 }

@@ -1,6 +1,6 @@
 /** vphb TypeScript client: `import { Client } from 'vphb/client'`. */
 export {
-  Client, type CallOptions, type CallOptionsWithNoReply, type ClientEvents, type ConnectOptions, type IrqEvent, type ServerInfo,
+  Client, HcallChannel, type CallOptions, type CallOptionsWithNoReply, type ClientEvents, type ConnectOptions, type HcallReplyHandler, type IrqEvent, type ServerInfo,
 } from './client.js';
 export { OpMethods } from './methods.generated.js';
 export { defaultSocketPath, parseTarget, type TransportKind } from './transport.js';

@@ -3,11 +3,17 @@
  * family writes and H_GET_TCE reads, what the table fd's mmap shows, and the links to hardware
  * tables of VFIO groups.
  *
- * Storage is as in KVM: flat host pages of PAGE_SIZE/8 entries, each allocated zero-filled on the
- * first non-zero store (or first touch by TCE_TABLE_WRITE); a page that was never written reads as
- * zeros. Entries are host-native u64, kept as u32 pairs (low word first) in a Uint32Array per
- * page, and copied in and out as little-endian bytes: vphb's KVM model runs on little-endian hosts
- * only (checked at load). Indexes are relative to the window start (`offset`), as numbers.
+ * Storage is as in KVM: host pages of PAGE_SIZE/8 entries (the leaves), each allocated zero-filled
+ * on the first non-zero store (or first touch by TCE_TABLE_WRITE); a page never written reads as
+ * zeros, and storing zeros (H_STUFF_TCE of a clear value, a batch of cleared entries) into it
+ * materialises nothing. Unlike KVM's flat array of page pointers (8 bytes per page at creation:
+ * 8 MiB for a 1 TiB window of 4 KiB pages), the pages sit in a sparse directory keyed by page
+ * number, so creating a table costs a constant and a used one costs its touched leaves plus a
+ * few dozen bytes each. Entries are host-native u64, kept as u32 pairs (low word first), and
+ * copied in and out as little-endian bytes: vphb's KVM model runs on little-endian hosts only
+ * (checked at load). Indexes are relative to the window start (`offset`), as numbers: they may
+ * reach 2^32 and beyond (a table of more than 2^32 entries), so pages are found by division,
+ * never by 32-bit shifts.
  */
 import { CLOSE_RANK, type KernelFile } from '../vfio/kernel-file.js';
 import { fail } from '../wire/errno.js';
@@ -59,12 +65,10 @@ export class GuestTceTable implements KernelFile {
   readonly entries: number;
   /** Host pages charged to the VM's locked memory. */
   readonly accountedPages: number;
-  /** log2(entries per host page). */
-  readonly #entryShift: number;
-  readonly #entryMask: number;
-  readonly #words: (Uint32Array | undefined)[];
-  readonly #bytes: (Uint8Array | undefined)[];
-  #allocated = 0;
+  /** Entries per host page (a power of two). */
+  readonly #perPage: number;
+  /** The sparse directory: page number → leaf. */
+  readonly #leaves = new Map<number, Leaf>();
   #links: Link[] = [];
   /** Distinct current hardware targets, rebuilt when links change. */
   #targets: HwTarget[] = [];
@@ -79,10 +83,7 @@ export class GuestTceTable implements KernelFile {
     if (tcePages > BigInt(MAX_TABLE_PAGES)) throw fail('ENOMEM', `table of ${geometry.size} entries too large`);
     this.entries = Number(geometry.size);
     this.accountedPages = Number(total);
-    this.#entryShift = hostPageShift - 3;
-    this.#entryMask = (1 << this.#entryShift) - 1;
-    this.#words = new Array<Uint32Array | undefined>(Number(tcePages)).fill(undefined);
-    this.#bytes = new Array<Uint8Array | undefined>(Number(tcePages)).fill(undefined);
+    this.#perPage = 2 ** (hostPageShift - 3);
     this.#owner = owner;
   }
 
@@ -92,12 +93,12 @@ export class GuestTceTable implements KernelFile {
 
   /** Host pages of entries materialised so far. */
   get allocatedPages(): number {
-    return this.#allocated;
+    return this.#leaves.size;
   }
 
   /** Entries per host page. */
   get entriesPerPage(): number {
-    return this.#entryMask + 1;
+    return this.#perPage;
   }
 
   /** Bus start of the window in bytes. */
@@ -112,25 +113,37 @@ export class GuestTceTable implements KernelFile {
 
   // ---- entries -------------------------------------------------------------------------------
 
-  #page(p: number): Uint32Array {
-    let words = this.#words[p];
-    if (words === undefined) {
-      words = new Uint32Array((this.#entryMask + 1) * 2);
-      this.#words[p] = words;
-      this.#bytes[p] = new Uint8Array(words.buffer);
-      this.#allocated++;
+  /** The leaf of page `p`, allocated (zero-filled) if missing. */
+  #page(p: number): Leaf {
+    let leaf = this.#leaves.get(p);
+    if (leaf === undefined) {
+      const words = new Uint32Array(this.#perPage * 2);
+      leaf = { words, bytes: new Uint8Array(words.buffer) };
+      this.#leaves.set(p, leaf);
     }
-    return words;
+    return leaf;
+  }
+
+  /** Page number of entry `index` (exact division: `#perPage` is a power of two). */
+  #pageOf(index: number): number {
+    return Math.floor(index / this.#perPage);
+  }
+
+  /** Leaf (or undefined) and word offset of entry `index`, in `at` (no allocation per entry). */
+  #find(index: number): Uint32Array | undefined {
+    const p = this.#pageOf(index);
+    at.w = (index - p * this.#perPage) * 2;
+    return this.#leaves.get(p)?.words;
   }
 
   getLo(index: number): number {
-    const words = this.#words[index >>> this.#entryShift];
-    return words === undefined ? 0 : words[(index & this.#entryMask) * 2]!;
+    const words = this.#find(index);
+    return words === undefined ? 0 : words[at.w]!;
   }
 
   getHi(index: number): number {
-    const words = this.#words[index >>> this.#entryShift];
-    return words === undefined ? 0 : words[(index & this.#entryMask) * 2 + 1]!;
+    const words = this.#find(index);
+    return words === undefined ? 0 : words[at.w + 1]!;
   }
 
   get(index: number): bigint {
@@ -139,36 +152,47 @@ export class GuestTceTable implements KernelFile {
 
   /** Stores one entry; storing zero into a page never written allocates nothing. */
   put(index: number, lo: number, hi: number): void {
-    const p = index >>> this.#entryShift;
-    let words = this.#words[p];
+    let words = this.#find(index);
     if (words === undefined) {
       if (lo === 0 && hi === 0) return;
-      words = this.#page(p);
+      words = this.#page(this.#pageOf(index)).words;
     }
-    const w = (index & this.#entryMask) * 2;
-    words[w] = lo;
-    words[w + 1] = hi;
+    words[at.w] = lo;
+    words[at.w + 1] = hi;
   }
 
   set(index: number, tce: bigint): void {
     this.put(index, Number(tce & 0xffff_ffffn), Number((tce >> 32n) & 0xffff_ffffn));
   }
 
-  /** Stores one value into `count` entries from `index` (H_STUFF_TCE). */
-  fill(index: number, count: number, lo: number, hi: number): void {
-    const end = index + count;
-    while (index < end) {
-      const p = index >>> this.#entryShift;
-      const n = Math.min(end - index, this.#entryMask + 1 - (index & this.#entryMask));
-      let words = this.#words[p];
-      if (words === undefined && (lo !== 0 || hi !== 0)) words = this.#page(p);
-      if (words !== undefined) {
-        const w = (index & this.#entryMask) * 2;
-        if (lo === hi) words.fill(lo, w, w + 2 * n);
-        else for (let k = w; k < w + 2 * n; k += 2) { words[k] = lo; words[k + 1] = hi; }
-      }
-      index += n;
+  /**
+   * Calls `fn(p, from, n, srcEntry)` for each host page share of entries [index, index + count):
+   * page number, first entry within the page, entries, and the share's first entry relative to
+   * `index`.
+   */
+  #pages(index: number, count: number, fn: (p: number, from: number, n: number, rel: number) => void): void {
+    const perPage = this.#perPage;
+    let p = this.#pageOf(index);
+    let from = index - p * perPage;
+    for (let rel = 0; rel < count; p++) {
+      const n = Math.min(count - rel, perPage - from);
+      fn(p, from, n, rel);
+      rel += n;
+      from = 0;
     }
+  }
+
+  /** Stores one value into `count` entries from `index` (H_STUFF_TCE); zeros skip absent pages. */
+  fill(index: number, count: number, lo: number, hi: number): void {
+    const zero = lo === 0 && hi === 0;
+    if (zero && this.#leaves.size === 0) return;
+    this.#pages(index, count, (p, from, n) => {
+      const leaf = zero ? this.#leaves.get(p) : this.#page(p);
+      if (leaf === undefined) return;
+      const w = from * 2;
+      if (lo === hi) leaf.words.fill(lo, w, w + 2 * n);
+      else for (let k = w; k < w + 2 * n; k += 2) { leaf.words[k] = lo; leaf.words[k + 1] = hi; }
+    });
   }
 
   /**
@@ -176,33 +200,34 @@ export class GuestTceTable implements KernelFile {
    * `index`, one `Uint8Array.set` per host page; all-zero runs into pages never written are skipped.
    */
   writeLE(index: number, src: Uint8Array, srcOffset: number, count: number): void {
-    const end = index + count;
-    while (index < end) {
-      const p = index >>> this.#entryShift;
-      const n = Math.min(end - index, this.#entryMask + 1 - (index & this.#entryMask));
-      const seg = src.subarray(srcOffset, srcOffset + n * 8);
-      if (this.#bytes[p] !== undefined || !allZero(seg)) {
-        this.#page(p);
-        this.#bytes[p]!.set(seg, (index & this.#entryMask) * 8);
-      }
-      index += n;
-      srcOffset += n * 8;
-    }
+    this.#pages(index, count, (p, from, n, rel) => {
+      const seg = src.subarray(srcOffset + rel * 8, srcOffset + (rel + n) * 8);
+      const leaf = this.#leaves.get(p) ?? (allZero(seg) ? undefined : this.#page(p));
+      leaf?.bytes.set(seg, from * 8);
+    });
   }
 
   /** Copies `count` entries from `index` into `dst` at byte `dstOffset` as little-endian u64. */
   readLE(index: number, count: number, dst: Uint8Array, dstOffset: number): void {
-    const end = index + count;
-    while (index < end) {
-      const p = index >>> this.#entryShift;
-      const n = Math.min(end - index, this.#entryMask + 1 - (index & this.#entryMask));
-      const bytes = this.#bytes[p];
-      const from = (index & this.#entryMask) * 8;
-      if (bytes === undefined) dst.fill(0, dstOffset, dstOffset + n * 8);
-      else dst.set(bytes.subarray(from, from + n * 8), dstOffset);
-      index += n;
-      dstOffset += n * 8;
-    }
+    this.#pages(index, count, (p, from, n, rel) => {
+      const leaf = this.#leaves.get(p);
+      const to = dstOffset + rel * 8;
+      if (leaf === undefined) dst.fill(0, to, to + n * 8);
+      else dst.set(leaf.bytes.subarray(from * 8, (from + n) * 8), to);
+    });
+  }
+
+  /**
+   * The leaf words of page `p` if it exists (for fused passes that compare before storing), and
+   * the page geometry. @internal tce-batch.ts
+   */
+  leafWords(p: number): Uint32Array | undefined {
+    return this.#leaves.get(p)?.words;
+  }
+
+  /** The leaf words of page `p`, allocated if missing. @internal tce-batch.ts */
+  leafWordsForWrite(p: number): Uint32Array {
+    return this.#page(p).words;
   }
 
   // ---- links to hardware tables ----------------------------------------------------------------
@@ -260,12 +285,18 @@ export class GuestTceTable implements KernelFile {
     this.#owner = undefined;
     this.#links = [];
     this.#targets = [];
-    this.#words.fill(undefined);
-    this.#bytes.fill(undefined);
-    this.#allocated = 0;
+    this.#leaves.clear();
     owner.tableClosed(this);
   }
 }
+
+interface Leaf {
+  readonly words: Uint32Array;
+  readonly bytes: Uint8Array;
+}
+
+/** Out-parameter of GuestTceTable#find (one per module: the model is single-threaded). */
+const at = { w: 0 };
 
 function allZero(bytes: Uint8Array): boolean {
   if ((bytes.byteOffset & 3) === 0) {

@@ -23,6 +23,7 @@ import { ADDRESS_LIMIT, H_SUCCESS, H_TOO_HARD } from './constants.js';
 import type { GuestTceTable } from './guest-tce-table.js';
 import type { HwTarget } from './hw-port.js';
 import type { MemorySlots } from './memslots.js';
+import { SimdScanner, scanJs } from './tce-scan.js';
 
 export interface PutResult {
   /** PAPR return code. */
@@ -124,22 +125,28 @@ function resetCache(): void {
  * loop for the slow path (Admission.admit), which refills the cache around it.
  */
 
-/** Pass 1 over a 4-byte aligned run: `words[2i]`, `words[2i + 1]` are entry i's halves. */
+/** Runs shorter than this are scanned in JS: the copy and call into WebAssembly do not pay. */
+const SIMD_MIN_ENTRIES = 64;
+const simd = SimdScanner.create();
+
+/**
+ * Pass 1 over a 4-byte aligned run: `words[2i]`, `words[2i + 1]` are entry i's halves. The scan
+ * for entries the cached range does not admit is scanJs, or its WebAssembly SIMD twin (same
+ * answers, about twice as fast) for longer runs.
+ */
 function validateWords(rules: Admission, words: Uint32Array, count: number): number {
   const alignMask = rules.alignMask;
-  const end = 2 * count;
+  const fast = simd !== undefined && count >= SIMD_MIN_ENTRIES ? simd : undefined;
+  fast?.begin(words);
   resetCache();
-  for (let w = 0; w < end; w += 2) {
-    const cHi = cache[0]!;
-    const cFirst = cache[1]!;
-    const cSpan = cache[2]!;
-    for (; w < end; w += 2) {
-      const lo = words[w]!;
-      if ((lo & 3) === 0) continue; // no permissions: stored as is, never checked
-      if ((lo & alignMask) !== 0) return H_TOO_HARD; // not aligned to the table page
-      if (words[w + 1] !== cHi || ((lo - cFirst) >>> 0) > cSpan) break;
-    }
-    if (w < end && rules.admit(words[w + 1]!, words[w]!) !== H_SUCCESS) return H_TOO_HARD;
+  for (let e = 0; e < count; e++) {
+    e = fast !== undefined
+      ? fast.scan(e, count, alignMask, cache[0]!, cache[1]!, cache[2]!)
+      : scanJs(words, e, count, alignMask, cache[0]!, cache[1]!, cache[2]!);
+    if (e === count) break;
+    const lo = words[2 * e]!;
+    if ((lo & alignMask) !== 0) return H_TOO_HARD; // not aligned to the table page
+    if (rules.admit(words[2 * e + 1]!, lo) !== H_SUCCESS) return H_TOO_HARD; // refills the cache
   }
   return H_SUCCESS;
 }
@@ -200,6 +207,10 @@ function cacheSlot(slots: MemorySlots, hi: number, lo: number): number {
  * 32-bit integer arithmetic only (hardware words = guest words + the slot's ua - gpa).
  */
 function stageSamePage(slots: MemorySlots, words: Uint32Array | undefined, view: DataView, from: number, n: number): void {
+  if (words !== undefined) {
+    stageSamePageWords(slots, words, from, n);
+    return;
+  }
   // The empty cache (hi 0, first 0, span 0) admits only lo 0, which has no permissions.
   let cHi = 0;
   let cFirst = 0;
@@ -226,6 +237,37 @@ function stageSamePage(slots: MemorySlots, words: Uint32Array | undefined, view:
     const uaLo = (lo - perms + dLo) >>> 0;
     scratch[2 * k] = uaLo | perms | (perms >> 1);
     scratch[2 * k + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
+  }
+}
+
+/** stageSamePage for an aligned run (the common case): the same loop over the words directly. */
+function stageSamePageWords(slots: MemorySlots, words: Uint32Array, from: number, n: number): void {
+  let cHi = 0;
+  let cFirst = 0;
+  let cSpan = 0;
+  let dLo = 0;
+  let dHi = 0;
+  const base = 2 * from;
+  for (let w = 0; w < 2 * n; w += 2) {
+    const lo = words[base + w]!;
+    const perms = lo & 3;
+    if (perms === 0) {
+      scratch[w] = 0;
+      scratch[w + 1] = 0;
+      continue;
+    }
+    const hi = words[base + w + 1]!;
+    if (hi !== cHi || ((lo - cFirst) >>> 0) > cSpan) {
+      cacheSlot(slots, hi, lo);
+      cHi = cache[0]!;
+      cFirst = cache[1]!;
+      cSpan = cache[2]!;
+      dLo = cache[3]!;
+      dHi = cache[4]!;
+    }
+    const uaLo = (lo - perms + dLo) >>> 0;
+    scratch[w] = uaLo | perms | (perms >> 1);
+    scratch[w + 1] = hi + dHi + (uaLo < dLo ? 1 : 0);
   }
 }
 
@@ -343,4 +385,125 @@ export function putTces(
     table.writeLE(index + i, src, at + i * 8, 1);
   }
   return { ret: H_SUCCESS, written: count };
+}
+
+// ---- the streamed put ------------------------------------------------------------------------------
+
+/** One run of entries retained by a StreamedPut: `n` entries at byte `at` of `src`. */
+interface Segment {
+  readonly src: Uint8Array;
+  readonly at: number;
+  readonly n: number;
+}
+
+/**
+ * putTces for an unlinked table whose entries arrive in pieces (the chunks of a received frame):
+ * pass 1 runs on each piece as it arrives (`add`), the pieces are kept (views, no copy), and
+ * `commit` stores them once all are in. Pieces may split an entry anywhere; the split entry is
+ * joined in an 8-byte copy. Its specification is putTces on the concatenated entries: when every
+ * entry is valid, `commit` gives the same result and table contents; when one is not, `valid` is
+ * false and the caller runs putTces (which answers the error and writes nothing). For tables with
+ * at most one hardware target (`targets`, as `table.targets()` returned when the put began):
+ * `commit` then writes each piece to the hardware, then to the guest view, as putTces does for
+ * the whole run, and a hardware failure ends the put at that entry exactly as there.
+ */
+export class StreamedPut {
+  readonly #table: GuestTceTable;
+  readonly #index: number;
+  readonly #count: number;
+  readonly #rules: Admission;
+  readonly #slots: MemorySlots;
+  readonly #targets: readonly HwTarget[];
+  readonly #segments: Segment[] = [];
+  /** Entries seen so far (complete ones). */
+  #seen = 0;
+  #valid = true;
+  /** A split entry's first bytes. */
+  #carry: Uint8Array | undefined;
+  #carried = 0;
+
+  constructor(slots: MemorySlots, table: GuestTceTable, targets: readonly HwTarget[], index: number, count: number) {
+    if (targets.length > 1) throw new RangeError('StreamedPut: at most one hardware target');
+    this.#table = table;
+    this.#index = index;
+    this.#count = count;
+    this.#slots = slots;
+    this.#targets = targets;
+    this.#rules = new Admission(slots, table.pageShift, targets);
+  }
+
+  /** The hardware targets the put was validated for. */
+  get targets(): readonly HwTarget[] {
+    return this.#targets;
+  }
+
+  /** False once an entry failed pass 1 (the rest is then only counted). */
+  get valid(): boolean {
+    return this.#valid;
+  }
+
+  /** True once all `count` entries have arrived. */
+  get complete(): boolean {
+    return this.#seen === this.#count && this.#carried === 0;
+  }
+
+  /** The next `bytes` bytes of entries, at byte `at` of `src` (kept until commit). */
+  add(src: Uint8Array, at: number, bytes: number): void {
+    if (this.#carried > 0) {
+      const take = Math.min(8 - this.#carried, bytes);
+      this.#carry!.set(src.subarray(at, at + take), this.#carried);
+      this.#carried += take;
+      at += take;
+      bytes -= take;
+      if (this.#carried < 8) return;
+      this.#carried = 0;
+      this.#run(this.#carry!, 0, 1);
+    }
+    const n = bytes >>> 3;
+    if (n > 0) this.#run(src, at, n);
+    const rest = bytes - n * 8;
+    if (rest > 0) {
+      this.#carry = new Uint8Array(8);
+      this.#carry.set(src.subarray(at + n * 8, at + bytes));
+      this.#carried = rest;
+    }
+  }
+
+  #run(src: Uint8Array, at: number, n: number): void {
+    if (this.#seen + n > this.#count) throw new RangeError('more entries than announced');
+    this.#seen += n;
+    if (!this.#valid) return;
+    const words = wordsOf(src, at, n);
+    const rc = words !== undefined ? validateWords(this.#rules, words, n) : validateView(this.#rules, new DataView(src.buffer, src.byteOffset + at, n * 8), n);
+    if (rc !== H_SUCCESS) {
+      this.#valid = false;
+      this.#segments.length = 0;
+      return;
+    }
+    this.#segments.push({ src, at, n });
+  }
+
+  /** Stores every entry (all valid and complete: the caller checks). */
+  commit(): PutResult {
+    if (!this.#valid || !this.complete) throw new Error('StreamedPut.commit: not a complete valid run');
+    const table = this.#table;
+    const target = this.#targets[0];
+    let e = 0;
+    for (const s of this.#segments) {
+      const index = this.#index + e;
+      if (target === undefined) table.writeLE(index, s.src, s.at, s.n);
+      else {
+        const words = wordsOf(s.src, s.at, s.n);
+        const view = new DataView(s.src.buffer, s.src.byteOffset + s.at, s.n * 8);
+        const ok = mapIntoTarget(this.#slots, table.pageShift, target, words, view, index, 0, s.n);
+        table.writeLE(index, s.src, s.at, ok);
+        if (ok < s.n) {
+          clearEntry(table, this.#targets, index + ok);
+          return { ret: H_TOO_HARD, written: e + ok };
+        }
+      }
+      e += s.n;
+    }
+    return { ret: H_SUCCESS, written: this.#count };
+  }
 }

@@ -37,6 +37,12 @@ function cacheRange(start: number, last: number, hi: number): void {
   range[1] = Math.min(last, base + TWO32 - 4) - base + 3 - first;
 }
 
+/** The first `n` words of `a` and `b` are equal. */
+function sameWords(a: Uint32Array, b: Uint32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Moves `n` references onto (or, negative, off) a hold and its region. */
 function settle(hold: PreregHold | undefined, n: number): void {
   if (hold === undefined || n === 0) return;
@@ -110,6 +116,9 @@ class WindowTarget implements HwTarget {
     }
     const table = this.#table;
     table.readLE(index, count, oldBytes, 0);
+    // Rewriting the values already there (a guest re-mapping the same pages) moves no reference
+    // and stores nothing. (The callers' pass 1 has checked every new entry's memory.)
+    if (sameWords(tces, oldWords, 2 * count)) return count;
     const ok = this.#accountWrite(tces, oldWords, count);
     if (ok > 0) table.writeLE(index, new Uint8Array(tces.buffer, tces.byteOffset, ok * 8), 0, ok);
     return ok;

@@ -169,6 +169,15 @@ export type MsgpackHandler<K extends MsgpackOpName> = (ctx: OpContext, req: Requ
 /** A raw op's handler gets the payload bytes (a view into the received frame). */
 export type RawHandler<K extends keyof Replies> = (ctx: OpContext, payload: Uint8Array) => Replies[K];
 
+/**
+ * A raw op's body streamed as it arrives (see FrameDecoder's BodySink): `data` per piece, `end`
+ * for the reply once the whole payload is in. Equivalent to the op's handler on the payload.
+ */
+export interface RawStream<R> {
+  data(piece: Uint8Array): void;
+  end(): R;
+}
+
 export type HandlerMap = { [K in MsgpackOpName]?: MsgpackHandler<K> } & {
   TCE_PUT_BATCH?: RawHandler<'TCE_PUT_BATCH'>;
 };

@@ -29,6 +29,7 @@ import {
 import { decodePayload, encodePayload } from '../wire/msgpack.js';
 import { OP_CODES, OPS, PROTOCOL_VERSION, type EventName, type Events, type Requests } from '../wire/ops.generated.js';
 import type { Capabilities } from '../wire/structs.js';
+import type { BodySink } from '../wire/frame-decoder.js';
 import type { Runnable, Scheduler } from './scheduler.js';
 import type { FrameHandler, OutFrame, Transport } from './transport.js';
 
@@ -64,6 +65,8 @@ type State = 'handshake' | 'open' | 'closing' | 'closed';
 /** One received item, in arrival order. */
 type Inbound =
   | { kind: 'frame'; h: FrameHeader; payload: Uint8Array }
+  /** A command whose body was streamed to its op as it arrived; `end` executes it. */
+  | { kind: 'streamed'; h: FrameHeader; end: () => Buffer | PendingReply }
   | { kind: 'oversize'; h: FrameHeader }
   | { kind: 'fatal'; reason: string };
 
@@ -163,6 +166,26 @@ export class Session implements FrameHandler, Runnable {
     // Before VERSION has been answered, read nothing more: the next frame may only be as large
     // as the handshake allows (the transport's limit is raised when it succeeds).
     if (this.#state === 'handshake') this.#pauseInput();
+  }
+
+  /**
+   * A command whose body spans chunks: streamed to its op when the op can take it in pieces
+   * (Dispatcher.stream); the reply, errors and backpressure are then as in onFrame.
+   */
+  onBodyStream(h: FrameHeader): BodySink | undefined {
+    if (this.#state !== 'open' || (h.flags & TYPE_MASK) !== TYPE_COMMAND || h.command === CODE_VERSION) return undefined;
+    // Only when every earlier command has run: the op checks its pieces against the state they
+    // left. It then executes in order, in a scheduler turn like any command.
+    if (this.#inHead < this.#inbox.length || this.#current !== undefined) return undefined;
+    const inner = this.#dispatcher.stream(this.ctx, h.command, h.size - HEADER_SIZE);
+    if (inner === undefined) return undefined;
+    return {
+      data: (piece) => inner.data(piece),
+      end: () => {
+        if (this.#state === 'closing' || this.#state === 'closed') return;
+        this.#push({ kind: 'streamed', h, end: () => inner.end() }, 0);
+      },
+    };
   }
 
   onOversize(h: FrameHeader): void {
@@ -295,6 +318,8 @@ export class Session implements FrameHandler, Runnable {
     if (item.kind === 'frame') {
       this.#inBytes -= item.payload.byteLength;
       this.#frame(item.h, item.payload);
+    } else if (item.kind === 'streamed') {
+      this.#run(item.h, (item.h.flags & FLAG_NO_REPLY) !== 0, item.end);
     } else if (item.kind === 'oversize') {
       this.#oversize(item.h);
     } else {
@@ -382,9 +407,13 @@ export class Session implements FrameHandler, Runnable {
   }
 
   #execute(h: FrameHeader, payload: Uint8Array, noReply: boolean): void {
+    this.#run(h, noReply, () => this.#dispatcher.execute(this.ctx, h.command, payload));
+  }
+
+  #run(h: FrameHeader, noReply: boolean, op: () => Buffer | PendingReply): void {
     let reply: Buffer | PendingReply;
     try {
-      reply = this.#dispatcher.execute(this.ctx, h.command, payload);
+      reply = op();
     } catch (e) {
       this.#failed(h, e, noReply);
       return;

@@ -26,6 +26,7 @@ export class StreamTransport implements Transport {
     this.#decoder = new FrameDecoder(
       {
         frame: (h, p) => this.#handler?.onFrame(h, p),
+        stream: (h) => this.#handler?.onBodyStream?.(h),
         oversize: (h) => this.#handler?.onOversize(h),
         fatal: (reason) => this.#handler?.onFatal(reason),
       },

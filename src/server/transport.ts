@@ -1,4 +1,5 @@
 /** What a session needs from a connection, whatever carries it (UNIX/TCP stream or WebSocket). */
+import type { BodySink } from '../wire/frame-decoder.js';
 import type { FrameHeader } from '../wire/header.js';
 
 /**
@@ -41,6 +42,8 @@ export interface Transport {
  */
 export interface FrameHandler {
   onFrame(header: FrameHeader, payload: Uint8Array): void;
+  /** Optional: take the body of a frame spanning chunks as it arrives (stream transports). */
+  onBodyStream?(header: FrameHeader): BodySink | undefined;
   onOversize(header: FrameHeader): void;
   /** The byte stream cannot be resynchronised (or the peer broke the framing): close it. */
   onFatal(reason: string): void;

@@ -7,6 +7,12 @@
  * frame's size (header included); the payload is then that buffer from offset 16, so a raw op's
  * u64 entries (at frame offset 48) are 8-byte aligned there.
  *
+ * Streaming: a sink may take over the body of a frame that does not lie inside one chunk
+ * (`stream(header)` returns a BodySink): the decoder then hands it the body as views of the
+ * received chunks, piece by piece as they arrive (no assembly copy), and calls `end()` once the
+ * last byte is in, in place of `frame()`. The pieces are views of the pushed chunks, which must
+ * therefore not be reused by the pusher (Node's socket chunks are not).
+ *
  * Limits: a header announcing more than `maxFrameSize` bytes is reported once through `oversize`
  * and its body is dropped as it streams in (never buffered), so the stream stays in sync. A header
  * announcing fewer than 16 bytes cannot be skipped: `fatal` is called and the decoder stops.
@@ -20,6 +26,19 @@ export interface FrameSink {
   oversize(header: FrameHeader): void;
   /** `header.size < 16`: the stream cannot be resynchronised; later pushes are ignored. */
   fatal(reason: string): void;
+  /**
+   * Optional: called for a frame whose body spans chunks, before any of the body is consumed.
+   * Returning a BodySink streams the body to it; undefined assembles the frame as usual.
+   */
+  stream?(header: FrameHeader): BodySink | undefined;
+}
+
+/** Receives one frame's body in pieces (views of received chunks), then its end. */
+export interface BodySink {
+  /** The next piece of the body, in order; the pieces add up to `size - 16` bytes. */
+  data(piece: Uint8Array): void;
+  /** The whole body has arrived (delivered in place of `FrameSink.frame`). */
+  end(): void;
 }
 
 export interface FrameDecoderOptions {
@@ -48,6 +67,11 @@ export class FrameDecoder {
   /** Assembly buffer (whole frame) when the body spans chunks; `#filled` bytes written so far. */
   #assembly: Uint8Array | null = null;
   #filled = 0;
+  /** The sink streaming the current frame's body, and the body bytes it still expects. */
+  #streaming: BodySink | null = null;
+  #streamLeft = 0;
+  /** Body bytes already streamed (for bufferedBytes). */
+  #streamed = 0;
   /** Body bytes of an oversize frame still to be dropped. */
   #discard = 0;
   #paused = false;
@@ -76,7 +100,7 @@ export class FrameDecoder {
   /** Bytes retained: the partial frame being received plus, while paused, the unparsed rest. */
   get bufferedBytes(): number {
     let n = this.#queued;
-    if (this.#header !== null) n += this.#assembly !== null ? this.#filled : HEADER_SIZE;
+    if (this.#header !== null) n += this.#assembly !== null ? this.#filled : HEADER_SIZE + this.#streamed;
     return n;
   }
 
@@ -111,7 +135,7 @@ export class FrameDecoder {
     if (this.#discard > 0) return { truncated: true, pendingBytes };
     let pos = 0;
     if (this.#header !== null) {
-      const missing = this.#header.size - (this.#assembly !== null ? this.#filled : HEADER_SIZE);
+      const missing = this.#header.size - (this.#assembly !== null ? this.#filled : HEADER_SIZE + this.#streamed);
       if (missing > this.#queued) return { truncated: true, pendingBytes };
       pos = missing;
     }
@@ -173,6 +197,7 @@ export class FrameDecoder {
 
   #readBody(h: FrameHeader): boolean {
     const bodyLen = h.size - HEADER_SIZE;
+    if (this.#streaming !== null) return this.#streamBody(this.#streaming);
     if (this.#assembly === null) {
       const first = this.#chunks[0];
       if (first === undefined) {
@@ -187,7 +212,15 @@ export class FrameDecoder {
         this.#deliver(h, payload);
         return true;
       }
-      // The body spans chunks: assemble the frame once, as bytes arrive. Every byte is written
+      // The body spans chunks: stream it to the sink if it wants it, ...
+      const sink = this.#sink.stream?.(h);
+      if (sink !== undefined) {
+        this.#streaming = sink;
+        this.#streamLeft = bodyLen;
+        this.#streamed = 0;
+        return this.#streamBody(sink);
+      }
+      // ... or assemble the frame once, as bytes arrive. Every byte is written
       // before the frame is delivered (a partial one never is), so the buffer need not be zeroed;
       // a buffer of its own keeps the entries of a raw op 8-byte aligned.
       const buf = Buffer.allocUnsafeSlow(h.size);
@@ -203,6 +236,27 @@ export class FrameDecoder {
     this.#assembly = null;
     this.#filled = 0;
     this.#deliver(h, buf.subarray(HEADER_SIZE));
+    return true;
+  }
+
+  /** Hands the queued body bytes to the streaming sink; ends the frame when all are in. */
+  #streamBody(sink: BodySink): boolean {
+    while (this.#streamLeft > 0 && this.#chunks.length > 0) {
+      const first = this.#chunks[0]!;
+      const n = Math.min(first.byteLength, this.#streamLeft);
+      const piece = n === first.byteLength ? first : first.subarray(0, n);
+      if (n === first.byteLength) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      this.#queued -= n;
+      this.#streamLeft -= n;
+      this.#streamed += n;
+      sink.data(piece);
+    }
+    if (this.#streamLeft > 0) return false;
+    this.#streaming = null;
+    this.#streamed = 0;
+    this.#header = null;
+    sink.end();
     return true;
   }
 

@@ -2,7 +2,9 @@
 import { pino } from 'pino';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { VphbServer } from '../../src/server/server.js';
-import { send } from './common.js';
+import { answerCpu, send } from './common.js';
+
+answerCpu();
 
 const server = await VphbServer.start({
   topology: DEFAULT_TOPOLOGY,
