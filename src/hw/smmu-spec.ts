@@ -10,7 +10,7 @@
  * This module imports only types from topology.ts so that topology.ts can call it while it is
  * being evaluated.
  */
-import { VphbError } from '../wire/errno.js';
+import { bad, int, obj, onlyKeys, u64, type Json } from './config-values.js';
 import { parseDeviceEntry } from './pci/device-config.js';
 import type { PciFunctionSpec } from './pci/spec.js';
 import type { BusRange, PeSpec, PhbSpec } from './topology.js';
@@ -140,36 +140,7 @@ export function doorbellOfPe(smmu: SmmuSpec, pe: number): bigint {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Config parsing for `"kind": "smmu"` PHBs. Errors are VphbError(EINVAL) naming the key path.
-
-type Json = unknown;
-
-function bad(path: string, why: string): never {
-  throw new VphbError('EINVAL', `topology config: ${path}: ${why}`);
-}
-
-function obj(v: Json, path: string): Record<string, Json> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(path, 'must be an object');
-  return v as Record<string, Json>;
-}
-
-function onlyKeys(o: Record<string, Json>, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${path}.${k}`, 'unknown key');
-}
-
-function int(v: Json, path: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(path, `must be an integer in [${min}, ${max}]`);
-  return v;
-}
-
-function u64(v: Json, path: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'string' && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) {
-    const n = BigInt(v);
-    if (n < 1n << 64n) return n;
-  }
-  return bad(path, 'must be a non-negative integer below 2^64 (number, or string in decimal or 0x hex)');
-}
+// Config parsing for `"kind": "smmu"` PHBs. Bad values are ConfigIssues naming the key path (config-values.ts).
 
 function array(v: Json, path: string): Json[] {
   if (!Array.isArray(v)) bad(path, 'must be an array');
