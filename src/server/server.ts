@@ -80,7 +80,7 @@ export interface ServerLimits {
  */
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxConnections: 256,
-  maxUnauthenticated: 32,
+  maxUnauthenticated: 128,
   maxMemory: 8n << 30n,
   maxHandles: 1024,
 };

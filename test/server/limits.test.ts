@@ -95,6 +95,21 @@ describe('connection caps', () => {
     for (const x of [a, b, d]) x.destroy();
   });
 
+  it('default limits: a burst of 100 clients connecting at once is served (none refused as unauthenticated)', async () => {
+    const s = await start({});
+    const conns = await Promise.all(Array.from({ length: 100 }, () => RawConnection.open(s.socketPath)));
+    // Every one accepted (or refused) by the server before any VERSION is sent.
+    while (s.server.unauthenticated + s.server.refused.unauthenticated + s.server.refused.connections < 100) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(s.server.refused).toEqual({ connections: 0, unauthenticated: 0 });
+    conns.forEach((c, i) => c.write(versionFrame(i)));
+    const replies = await Promise.all(conns.map(async (c) => (await c.waitFrames(1))[0]!.header.error));
+    expect(replies).toEqual(Array(100).fill(0));
+    expect(conns.some((c) => c.closed)).toBe(false);
+    for (const c of conns) c.destroy();
+  });
+
   it('--max-connections: one more connection is closed at once; a freed slot is usable again', async () => {
     const s = await start({ serverLimits: { maxConnections: 2 } });
     const a = await RawCaller.open(s.socketPath);
