@@ -56,11 +56,7 @@ export class PeEeh {
     return this.#reset;
   }
 
-  /**
-   * DMA faults freeze the PE only once a VFIO user has enabled EEH on it (VFIO_EEH_PE_OP ENABLE,
-   * which QEMU issues at every machine reset), until the group is released. The kernel has no
-   * per-PE switch; vphb keeps IOMMU_TRANSLATE a side-effect-free probe for users that never asked.
-   */
+  /** A VFIO user has enabled EEH on the PE (VFIO_EEH_PE_OP ENABLE) since its group was taken. */
   get armed(): boolean {
     return this.#armed;
   }
@@ -142,9 +138,9 @@ export class PeEeh {
     this.#reset = '';
   }
 
-  /** A DMA fault: freezes the PE when armed. */
+  /** A DMA fault: the PHB freezes the PE, whether or not a user has enabled EEH. */
   dmaFault(): void {
-    if (this.#armed) this.freeze();
+    this.freeze();
   }
 
   /** INJECT_ERR, validated by the caller: the PHB freezes the PE. */

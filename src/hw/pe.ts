@@ -163,7 +163,8 @@ export class Pe {
 
   #fault(message: string) {
     this.#faults++;
-    this.eeh.dmaFault();
+    // A PowerNV PHB freezes the PE on a DMA it rejects (EEH); an SMMU just reports the fault.
+    if (this.phb.spec.kind === 'spapr') this.eeh.dmaFault();
     return fail('EFAULT', this.eeh.dmaFrozen ? `${message}; ${this.phb.name} PE ${this.number} frozen (EEH)` : message);
   }
 }

@@ -106,6 +106,10 @@ describe('Pe.translate', () => {
       expect(e.code).toBe('EFAULT');
       expect(e.message).toMatch(why);
       expect(pe.faults).toBe(n + 1);
+      // The PHB froze the PE (EEH): DMA and MMIO stop until the PE is thawed.
+      expect([pe.eeh.dmaFrozen, pe.eeh.mmioFrozen]).toEqual([true, true]);
+      pe.eeh.thawDma();
+      pe.eeh.thawMmio();
     });
     expect(pe.translate(0x1008n, 'read').addr).toBe(0x9008n);
     expect(pe.translate(0x2008n, 'write').addr).toBe(0xa008n);
@@ -118,6 +122,8 @@ describe('Pe.translate', () => {
     w.set(Number((3n * GiB) >> 16n), 0x10000n | 3n);
     w.set(Number((5n * GiB) >> 16n), 0x20000n | 3n);
     expect(failure(() => pe.translate(3n * GiB, 'read')).message).toMatch(/MMIO32/);
+    expect(failure(() => pe.translate(5n * GiB + 8n, 'read')).message).toMatch(/frozen \(EEH\)/);
+    pe.eeh.thawDma();
     expect(pe.translate(5n * GiB + 8n, 'read').addr).toBe(0x20008n);
   });
 

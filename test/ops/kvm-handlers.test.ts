@@ -313,6 +313,7 @@ describe('KVM ops in process', () => {
       expect(bus).toBe(s.bus);
       expect(HANDLERS.TCE_PUT_BATCH!(s.ctx, batch(s.vm, LIOBN, s.ioba(3), [0x30003n])).ret).toBe(0);
       expect(errno(() => s.translate(3))).toBe('EFAULT');
+      call(s.ctx, 'VFIO_EEH_PE_OP', { fd: s.container, op: 3 }); // the rejected DMA froze the PE: UNFREEZE_DMA
       call(s.ctx, 'KVM_SET_DEVICE_ATTR', { fd: s.device, group: 1, attr: 3n, groupfd: s.group, tablefd: s.table });
       expect(call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(4), tce: 0x40003n }).ret).toBe(0);
       expect(s.translate(4)).toBe(UA + 0x40000n);

@@ -71,16 +71,23 @@ describe('VFIO over a socket', () => {
       addr: UA + 18n * MiB + 5n,
       page_size: 2n * MiB,
     });
+    // Each rejected DMA freezes the PE (EEH), as on PowerNV: UNFREEZE_DMA (3) before the next probe.
+    const unfreezeDma = () => c.call('VFIO_EEH_PE_OP', { fd: container, op: 3 });
     await expect(c.call('IOMMU_TRANSLATE', { fd: dev, iova: 0x8000_0000n, access: 'read' })).rejects.toMatchObject({ code: 'EFAULT' });
+    await expect(c.call('IOMMU_TRANSLATE', { fd: dev, iova: 0x4_0000_0000n, access: 'read' })).rejects.toThrow(/PE 2 is frozen \(EEH\)/);
+    await unfreezeDma();
     await expect(c.call('IOMMU_TRANSLATE', { fd: dev, iova: 0x4_0000_0000n, access: 'read' })).rejects.toThrow(/no DMA window/);
+    await unfreezeDma();
 
     expect(await c.call('VFIO_IOMMU_UNMAP_DMA', { fd: container, iova: 0x10000n + 0x800n, size: MiB })).toEqual({ ret: 1 });
     expect(await c.call('VFIO_IOMMU_UNMAP_DMA', { fd: container, iova: 0x10000n, size: MiB })).toEqual({ ret: 0 });
     await expect(c.call('IOMMU_TRANSLATE', { fd: g1, iova: 0x2_0123n, access: 'read' })).rejects.toThrow(/invalid TCE/);
+    await unfreezeDma();
     // K9: UNREGISTER of memory the 2M window still maps returns 0; the region stays pinned.
     expect(await c.call('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: container, vaddr: UA, size: 256n * MiB })).toEqual({});
     await c.call('VFIO_IOMMU_SPAPR_TCE_REMOVE', { fd: container, start_addr: W1 });
     await expect(c.call('IOMMU_TRANSLATE', { fd: dev, iova: W1, access: 'read' })).rejects.toThrow(/no DMA window/);
+    await unfreezeDma();
     await expect(c.call('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', { fd: container, vaddr: UA, size: 256n * MiB })).rejects.toMatchObject({ code: 'ENOENT' });
 
     const pages = session.ctx.mm.lockedPages;

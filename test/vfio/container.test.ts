@@ -290,6 +290,7 @@ describe('release', () => {
       expect(backend.windows.length).toBe(2); // the tables persist, programmed into group 2
       expect(pe2.windows.filter(Boolean).length).toBe(2);
       expect(failure(() => pe2.translate(0x2008n, 'read')).message).toMatch(/invalid TCE/);
+      pe2.eeh.thawDma(); // the rejected DMA froze the PE (EEH)
       expect(failure(() => pe2.translate((1n << 59n) + 8n, 'read')).message).toMatch(/invalid TCE/);
       expect(w.mm.prereg.regions[0]!.mapped).toBe(0);
       backend.unregisterMemory(w.mm, { flags: 0, vaddr: 0x1000_0000n, size: 16n * MiB });

@@ -180,6 +180,8 @@ describe('MAP_DMA (v1), checks in order', () => {
     expect(t.get(0x100)).toBe(0x7f00_0000_0000n | 1n);
     expect(t.get(0x101)).toBe(0x7f00_0000_1000n | 1n);
     expect(errno(() => pe.translate(0x10_0000n, 'write'))).toBe('EFAULT');
+    expect(pe.eeh.dmaFrozen).toBe(true); // the rejected DMA froze the PE (EEH); thaw it to go on
+    pe.eeh.thawDma();
     backend.map(mm, { flags: 2, vaddr: 0x3000_0000n, iova: 0x10_1000n, size: KiB4 });
     expect(t.get(0x101)).toBe(0x3000_0000n | 3n);
     expect(pe.translate(0x10_1234n, 'read')).toEqual({ addr: 0x3000_0234n, pageSize: 4096n });
