@@ -29,7 +29,7 @@ def test_vfio_v2_walkthrough_twice(server):
         "dma32 window 2048 MiB, DDW page sizes 0x40211000, levels 5",
         "windows at 0x0 (64K pages) and 0x800000000000000 (2M pages)",
         "device write to 0x800000000300040 -> user address 0x7fff00300040",
-        "device read of 0x80000000 -> EFAULT: iova 0x80000000 decodes as MMIO32, not DMA",
+        "device read of 0x80000000 -> EFAULT: iova 0x80000000 decodes as MMIO32, not DMA; phb0 PE 3 frozen (EEH)",
         "",
     ])
     for _ in range(2):  # the teardown released the group for the next user
