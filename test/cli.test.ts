@@ -1,9 +1,10 @@
 /** The built `vphb` command and the examples, run as a user would (needs `npm run build`). */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from './cli/helpers.js';
 
 const CLI = 'dist/src/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'vphb-cli-'));
@@ -18,18 +19,9 @@ function vphb(...args: string[]): { status: number | null; stdout: string; stder
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build first (npm test does)`);
-  server = spawn(process.execPath, [CLI, 'serve', '--socket', socket, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${banner}`)), 15_000);
-    server.stderr!.on('data', (d: Buffer) => {
-      banner += d.toString();
-      if (banner.includes('emulating')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${banner}`)));
-  });
+  const served = await startServe(['--socket', socket, '--log-level', 'warn']);
+  server = served.proc;
+  banner = served.banner;
 });
 
 afterAll(() => {

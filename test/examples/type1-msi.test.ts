@@ -2,13 +2,13 @@
  * examples/type1-msi.ts run as a user would (built, needs `npm run build`) against a server whose
  * config adds a PHB with a one-page MSI window and two ITSes; the README embeds it verbatim.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '../cli/helpers.js';
 
-const CLI = 'dist/src/cli.js';
 const EXAMPLE = 'dist/examples/type1-msi.js';
 const dir = mkdtempSync(join(tmpdir(), 'vphb-type1-'));
 const socket = join(dir, 'vphb.sock');
@@ -27,21 +27,7 @@ const config = {
 beforeAll(async () => {
   if (!existsSync(EXAMPLE)) throw new Error(`${EXAMPLE} missing: run npm run build first (npm test does)`);
   writeFileSync(join(dir, 'topology.json'), JSON.stringify(config));
-  server = spawn(process.execPath, [CLI, 'serve', '--socket', socket, '--config', join(dir, 'topology.json'), '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let banner = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${banner}`)), 15_000);
-    server.stderr!.on('data', (d: Buffer) => {
-      banner += d.toString();
-      if (banner.includes('emulating')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${banner}`)));
-  });
+  server = (await startServe(['--socket', socket, '--config', join(dir, 'topology.json'), '--log-level', 'warn'])).proc;
 });
 
 afterAll(() => {

@@ -8,19 +8,12 @@ import { H_SUCCESS, H_TOO_HARD } from '../../src/kvm/constants.js';
 import { hPutTce, tcePutBatch } from '../../src/kvm/hcalls.js';
 import { Vm } from '../../src/kvm/vm.js';
 import { FakeMm, FakeWindow, linkFakeWindow } from './fakes.js';
+import { rng } from '../helpers/rng.js';
 
 const LIOBN = 7n;
 const BUS = 1n << 59n;
 const UA = 0x3_0000_0000;
 const RAM = 32 << 20;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function world(sttShift: number, hwShift: number | undefined) {
   const vm = new Vm(1, 16, new FakeMm());

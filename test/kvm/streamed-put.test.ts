@@ -11,19 +11,12 @@ import { tcePutBatch } from '../../src/kvm/hcalls.js';
 import { StreamedPut, iobaIndex } from '../../src/kvm/tce-batch.js';
 import { Vm } from '../../src/kvm/vm.js';
 import { FakeMm, FakeWindow, linkFakeWindow } from './fakes.js';
+import { rng } from '../helpers/rng.js';
 
 const LIOBN = 7n;
 const BUS = 1n << 59n;
 const UA = 0x3_0000_0000;
 const RAM = 32 << 20;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function world(sttShift: number, hwShift: number | undefined, SIZE: number) {
   const vm = new Vm(1, 16, new FakeMm());

@@ -5,14 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimdScanner, scanJs } from '../../src/kvm/tce-scan.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const simd = SimdScanner.create();
 

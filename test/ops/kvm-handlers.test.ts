@@ -4,13 +4,13 @@
  * baseline.
  */
 import { errno, failure } from '../helpers/errors.js';
-import { call } from '../helpers/handlers.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { call, inProcessHost } from '../helpers/handlers.js';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
 import { GuestTceTable } from '../../src/kvm/guest-tce-table.js';
 import { KvmVfioDevice } from '../../src/kvm/vfio-device.js';
 import { Vm } from '../../src/kvm/vm.js';
-import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
+import { destroyOpContext, type OpContext } from '../../src/ops/context.js';
 import { CLOSE_RANK } from '../../src/ops/handles.js';
 import { HANDLERS } from '../../src/ops/index.js';
 
@@ -32,24 +32,8 @@ function batch(vmFd: number, liobn: bigint, ioba: bigint, tces: bigint[], o: { f
   return p;
 }
 
-let system: System;
-let strictSystem: System;
-const contexts: OpContext[] = [];
-function connect(profile: 'linux' | 'strict' = 'linux'): OpContext {
-  system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
-  strictSystem ??= createSystem({ topology: DEFAULT_TOPOLOGY, profile: 'strict' });
-  if (profile === 'strict') {
-    const sctx = createOpContext(strictSystem, contexts.length + 1, { memlockLimit: 1n << 32n });
-    contexts.push(sctx);
-    return sctx;
-  }
-  const ctx = createOpContext(system, contexts.length + 1, { memlockLimit: 1n << 32n });
-  contexts.push(ctx);
-  return ctx;
-}
-afterEach(() => {
-  for (const c of contexts.splice(0)) destroyOpContext(c);
-});
+const hosts = { linux: inProcessHost(), strict: inProcessHost({ topology: DEFAULT_TOPOLOGY, profile: 'strict' }) };
+const connect = (profile: 'linux' | 'strict' = 'linux'): OpContext => hosts[profile].connect();
 
 /** Container (v2) with group 1, 64 MiB preregistered at UA, one 64K-page window at bus 0; a VM linked to it. */
 function setup(o: { sttShift?: number; profile?: 'linux' | 'strict' } = {}) {
@@ -260,8 +244,8 @@ describe('KVM ops in process', () => {
       for (const fd of order) call(s.ctx, 'CLOSE', { fd });
       expect(s.ctx.handles.size).toBe(0);
       expect(s.ctx.mm.lockedPages).toBe(s.baseline);
-      expect(system.vfio.group(1).file).toBeUndefined();
-      expect(system.vfio.containers.size).toBe(0);
+      expect(hosts.linux.system.vfio.group(1).file).toBeUndefined();
+      expect(hosts.linux.system.vfio.containers.size).toBe(0);
     }
 
     it('table fd first', () => {
@@ -287,11 +271,11 @@ describe('KVM ops in process', () => {
       settle(s);
       call(s.ctx, 'CLOSE', { fd: s.group });
       call(s.ctx, 'CLOSE', { fd: s.container });
-      expect(system.vfio.group(1).file?.refs).toBe(1); // KVM's reference
+      expect(hosts.linux.system.vfio.group(1).file?.refs).toBe(1); // KVM's reference
       expect(call(s.ctx, 'H_PUT_TCE', { fd: s.vm, liobn: LIOBN, ioba: s.ioba(2), tce: 0x20003n }).ret).toBe(0);
-      expect(system.vfio.group(1).container?.backend?.windows[0]?.table.get(2)).toBe(UA + 0x20003n);
+      expect(hosts.linux.system.vfio.group(1).container?.backend?.windows[0]?.table.get(2)).toBe(UA + 0x20003n);
       call(s.ctx, 'CLOSE', { fd: s.device }); // the only way left to drop KVM's reference
-      expect(system.vfio.group(1).file).toBeUndefined();
+      expect(hosts.linux.system.vfio.group(1).file).toBeUndefined();
       closeAll(s, [s.table, s.vm]);
     });
 
@@ -332,7 +316,7 @@ describe('KVM ops in process', () => {
       HANDLERS.TCE_PUT_BATCH!(s.ctx, batch(s.vm, LIOBN, s.ioba(0), Array.from({ length: 2048 }, (_, i) => (BigInt(i) << 16n) | 3n)));
       expect(destroyOpContext(s.ctx)).toEqual([]);
       expect(s.ctx.mm.lockedPages).toBe(0);
-      expect(system.vfio.group(1).file).toBeUndefined();
+      expect(hosts.linux.system.vfio.group(1).file).toBeUndefined();
       const other = connect();
       expect(errno(() => call(other, 'VFIO_GROUP_OPEN', { group: 1 }))).toBe('ok');
     });

@@ -15,6 +15,7 @@ import { isVphbError } from '../../src/wire/errno.js';
 import { OP_CODES } from '../../src/wire/ops.generated.js';
 import { errno } from '../helpers/errors.js';
 import { call } from '../helpers/handlers.js';
+import { rng } from '../helpers/rng.js';
 
 const MiB = 1n << 20n;
 const UA = 0x7fff_0000_0000n;
@@ -22,14 +23,6 @@ const LIOBN = 0x8000_0001n;
 const ENTRIES = 0x1000;
 const CODE = OP_CODES.TCE_PUT_BATCH;
 const dispatcher = new Dispatcher(HANDLERS);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const contexts: OpContext[] = [];
 afterEach(() => {

@@ -4,24 +4,14 @@
  * teardown releasing everything.
  */
 import { errno } from '../helpers/errors.js';
-import { call } from '../helpers/handlers.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
-import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
+import { call, inProcessHost } from '../helpers/handlers.js';
+import { describe, expect, it } from 'vitest';
+import type { OpContext } from '../../src/ops/context.js';
 
 const MiB = 1n << 20n;
 
-let system: System;
-const contexts: OpContext[] = [];
-function connect(memlockLimit: bigint | null = 1n << 32n): OpContext {
-  system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
-  const ctx = createOpContext(system, contexts.length + 1, { memlockLimit });
-  contexts.push(ctx);
-  return ctx;
-}
-afterEach(() => {
-  for (const c of contexts.splice(0)) destroyOpContext(c);
-});
+const host = inProcessHost();
+const connect = (memlockLimit?: bigint | null): OpContext => host.connect(memlockLimit);
 
 describe('handle resolution', () => {
   it('GROUP_SET_CONTAINER: container fd not open → EBADF, group already set → EINVAL, not a container → EBADFD', () => {
@@ -82,7 +72,7 @@ describe('IOMMU_TRANSLATE', () => {
     expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: dev, iova: 0x1010n, access: 'exec' }))).toBe('EINVAL');
     expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: container, iova: 0n, access: 'read' }))).toBe('ENOTTY');
     expect(errno(() => call(ctx, 'IOMMU_TRANSLATE', { fd: 50, iova: 0n, access: 'read' }))).toBe('EBADF');
-    expect(system.host.peOfGroup(1)!.faults).toBeGreaterThanOrEqual(1);
+    expect(host.system.host.peOfGroup(1)!.faults).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -112,23 +102,22 @@ describe('connection teardown', () => {
     expect(errno(() => call(a, 'VFIO_GROUP_UNSET_CONTAINER', { fd: g }))).toBe('EBUSY');
     // Closing the group fd alone does not release: the device fd holds the group file.
     a.handles.close(g);
-    expect(system.host.peOfGroup(2)!.windows.filter(Boolean).length).toBe(2);
+    expect(host.system.host.peOfGroup(2)!.windows.filter(Boolean).length).toBe(2);
     expect(errno(() => call(b, 'VFIO_GROUP_OPEN', { group: 2 }))).toBe('EBUSY');
     a.handles.close(container);
-    expect(system.vfio.containers.size).toBe(1); // kept alive by the group
+    expect(host.system.vfio.containers.size).toBe(1); // kept alive by the group
   });
 
   it('destroyOpContext leaves nothing behind', () => {
     const a = connect();
     mappedV2Group2(a);
-    const pe = system.host.peOfGroup(2)!;
+    const pe = host.system.host.peOfGroup(2)!;
     expect(pe.windows.filter(Boolean).length).toBe(2);
-    expect(destroyOpContext(a)).toEqual([]);
-    contexts.splice(contexts.indexOf(a), 1);
+    expect(host.disconnect(a)).toEqual([]);
     expect(a.mm.lockedPages).toBe(0);
     expect(a.mm.prereg.regions).toEqual([]);
     expect(pe.windows).toEqual([undefined, undefined]);
-    expect(system.vfio.containers.size).toBe(0);
+    expect(host.system.vfio.containers.size).toBe(0);
     const b = connect();
     const g2 = call(b, 'VFIO_GROUP_OPEN', { group: 2 }).fd;
     expect(call(b, 'VFIO_GROUP_GET_STATUS', { fd: g2 })).toEqual({ flags: 1 });

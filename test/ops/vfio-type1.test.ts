@@ -3,30 +3,21 @@
  * routed by backend (UNMAP replies `size`), DIRTY_PAGES, ENOTTY across backends, IOMMU_TRANSLATE
  * on smmu groups, TOPOLOGY's smmu field, and a dying connection releasing everything.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY } from '../../src/hw/topology.js';
-import { createOpContext, createSystem, destroyOpContext, type OpContext, type System } from '../../src/ops/context.js';
+import { createOpContext, createSystem, destroyOpContext, type OpContext } from '../../src/ops/context.js';
 import { formatHostState } from '../../src/cli/inspect-format.js';
 import { parseTopology } from '../../src/hw/topology.js';
 import { phbInfo } from '../../src/ops/basic.js';
 import { formatTopology, topologyToConfig } from '../../src/topology-table.js';
 import { errno } from '../helpers/errors.js';
-import { call } from '../helpers/handlers.js';
+import { call, inProcessHost } from '../helpers/handlers.js';
 
 const MiB = 1n << 20n;
 const PAGE = 0x1_0000n;
 
-let system: System;
-const contexts: OpContext[] = [];
-function connect(memlockLimit: bigint | null = 1n << 32n): OpContext {
-  system ??= createSystem({ topology: DEFAULT_TOPOLOGY });
-  const ctx = createOpContext(system, contexts.length + 1, { memlockLimit });
-  contexts.push(ctx);
-  return ctx;
-}
-afterEach(() => {
-  for (const c of contexts.splice(0)) destroyOpContext(c);
-});
+const host = inProcessHost();
+const connect = (memlockLimit?: bigint | null): OpContext => host.connect(memlockLimit);
 
 function type1Container(ctx: OpContext, groups: number[], type = 3): { fd: number; groups: number[] } {
   const fd = call(ctx, 'VFIO_OPEN_CONTAINER', {}).fd;
@@ -229,11 +220,10 @@ describe('TOPOLOGY and connection teardown', () => {
     call(a, 'VFIO_IOMMU_MAP_DMA', { fd, flags: 3, vaddr: 0n, iova: 0n, size: 8n * MiB });
     const b = connect();
     expect(errno(() => call(b, 'VFIO_GROUP_OPEN', { group: 7 }))).toBe('EBUSY');
-    destroyOpContext(a);
-    contexts.splice(contexts.indexOf(a), 1);
+    host.disconnect(a);
     expect(a.mm.lockedPages).toBe(0);
-    expect(system.host.peOfGroup(7)!.smmuDomain).toBeUndefined();
-    expect(system.vfio.containers.size).toBe(0);
+    expect(host.system.host.peOfGroup(7)!.smmuDomain).toBeUndefined();
+    expect(host.system.vfio.containers.size).toBe(0);
     const again = type1Container(b, [7, 8], 1);
     expect(call(b, 'VFIO_IOMMU_GET_INFO', { fd: again.fd }).dma_avail).toBe(65535);
   });

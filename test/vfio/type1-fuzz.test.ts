@@ -9,16 +9,9 @@ import { VphbError } from '../../src/wire/errno.js';
 import type { VfioDevice } from '../../src/vfio/device.js';
 import type { GroupFile } from '../../src/vfio/group.js';
 import { world } from './world.js';
+import { rng } from '../helpers/rng.js';
 
 const PAGE = 0x1_0000n;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe.each([1, 2, 3])('type1 random sequence, seed %i', (seed) => {
   it.each([1, 3])('type %i: 1,500 calls keep every invariant', (type) => {

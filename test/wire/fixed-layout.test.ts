@@ -8,14 +8,7 @@ import { decodeRequest } from '../../src/ops/validate.js';
 import { fixedLayout, isU64, readFixed, writeU64 } from '../../src/wire/fixed-layout.js';
 import { decodePayload, encodePayload } from '../../src/wire/msgpack.js';
 import { OPS, type OpName } from '../../src/wire/ops.generated.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const spec = (name: OpName) => OPS.find((o) => o.name === name)!;
 

@@ -6,16 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../src/wire/frame-decoder.js';
 import { HEADER_SIZE, writeHeader } from '../../src/wire/header.js';
+import { rng } from '../helpers/rng.js';
 
 const STREAMED = 526;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function frame(msgId: number, command: number, body: Uint8Array): Uint8Array {
   const f = new Uint8Array(HEADER_SIZE + body.length);
