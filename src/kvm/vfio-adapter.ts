@@ -210,14 +210,7 @@ class GroupFileLink implements LinkableGroup {
   }
 
   retain(): () => void {
-    const file = this.identity.get();
-    let held = true;
-    return () => {
-      if (held) {
-        held = false;
-        file.put();
-      }
-    };
+    return holdOnce(this.identity);
   }
 
   windows(): readonly HwTarget[] {
@@ -227,6 +220,18 @@ class GroupFileLink implements LinkableGroup {
     if (container === undefined || backend === undefined) return [];
     return backend.windows.map((w) => new WindowTarget(group, container, backend, w.table));
   }
+}
+
+/** Takes a reference on the group file; the returned release drops it once, however often called. */
+function holdOnce(file: GroupFile): () => void {
+  const held = file.get();
+  let holding = true;
+  return () => {
+    if (holding) {
+      holding = false;
+      held.put();
+    }
+  };
 }
 
 export function linkableGroup(file: GroupFile): LinkableGroup {
@@ -246,14 +251,7 @@ class DeviceFileLink implements LinkableGroup {
   }
 
   retain(): () => void {
-    const file = this.identity.file.get();
-    let held = true;
-    return () => {
-      if (held) {
-        held = false;
-        file.put();
-      }
-    };
+    return holdOnce(this.identity.file);
   }
 
   windows(): readonly HwTarget[] {
